@@ -1,0 +1,64 @@
+//! `homeward`: the command-line entry point.
+
+mod evaluate;
+mod rules;
+mod setup;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Homeward runs the multi-agency protocols followed when a child goes missing from home or care.
+#[derive(Parser)]
+#[command(name = "homeward", version)]
+struct Cli {
+    /// Read the rule packs from this folder (hips.toml, lancs.toml, newham.toml, sy.toml,
+    /// merton.toml) instead of the packs built in.
+    #[arg(long, global = true, value_name = "DIR")]
+    packs: Option<PathBuf>,
+    /// Read England & Wales bank holidays from this file (GOV.UK bank-holidays.json shape)
+    /// instead of the list built in.
+    #[arg(long, global = true, value_name = "FILE")]
+    bank_holidays: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print every obligation open at the timeline's evaluation instant (timeline v1).
+    Evaluate {
+        /// A timeline v1 JSON file.
+        file: PathBuf,
+        /// Evaluate at this instant instead of the file's `evaluate_at` (ISO-8601 with offset).
+        #[arg(long, value_name = "INSTANT")]
+        at: Option<String>,
+    },
+    /// Inspect the rule packs.
+    Rules {
+        #[command(subcommand)]
+        command: rules::RulesCommand,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result =
+        setup::Setup::load(cli.packs.as_deref(), cli.bank_holidays.as_deref()).and_then(|setup| {
+            match cli.command {
+                Command::Evaluate { file, at } => evaluate::run(&setup, &file, at.as_deref()),
+                Command::Rules { command } => rules::run(&setup, command),
+            }
+        });
+    match result {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("homeward: {}", e.message);
+            ExitCode::from(e.code)
+        }
+    }
+}

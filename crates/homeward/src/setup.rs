@@ -1,0 +1,64 @@
+//! Loading what every command needs: the rule packs and the calendar, from the built-in copies
+//! or from files the user names.
+
+use std::path::Path;
+
+use protocol::{Calendar, Catalog};
+
+/// A failed command: the message for standard error and the exit status.
+pub struct Failure {
+    pub message: String,
+    pub code: u8,
+}
+
+impl Failure {
+    /// Bad input from the user (a malformed file or argument): exit status 2.
+    pub fn input(message: impl std::fmt::Display) -> Self {
+        Self {
+            message: message.to_string(),
+            code: 2,
+        }
+    }
+}
+
+/// The loaded packs and calendar.
+pub struct Setup {
+    pub catalog: Catalog,
+    pub calendar: Calendar,
+}
+
+impl Setup {
+    pub fn load(packs: Option<&Path>, bank_holidays: Option<&Path>) -> Result<Self, Failure> {
+        let catalog = match packs {
+            None => Catalog::bundled(),
+            Some(dir) => {
+                let mut texts = Vec::new();
+                for (name, _) in protocol::catalog::BUNDLED_PACKS {
+                    let path = dir.join(name);
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|e| Failure::input(format!("{}: {e}", path.display())))?;
+                    texts.push((name, text));
+                }
+                let sources: Vec<(&str, &str)> =
+                    texts.iter().map(|(n, t)| (*n, t.as_str())).collect();
+                Catalog::from_sources(&sources)
+            }
+        }
+        .map_err(|e| Failure::input(format!("rule pack rejected: {e}")))?;
+        let calendar = match bank_holidays {
+            None => Calendar::bundled(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| Failure::input(format!("{}: {e}", path.display())))?;
+                Calendar::from_govuk_json(&text)
+            }
+        }
+        .map_err(|e| {
+            Failure::input(format!(
+                "{}: {e}",
+                bank_holidays.map_or("built-in list".into(), |p| p.display().to_string())
+            ))
+        })?;
+        Ok(Self { catalog, calendar })
+    }
+}
