@@ -15,9 +15,10 @@ fn repo() -> PathBuf {
 
 /// Runs the built binary with arguments.
 fn homeward(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_homeward")).args(args).output().unwrap_or_else(|e| {
-        unreachable!("cannot run homeward: {e}")
-    })
+    Command::new(env!("CARGO_BIN_EXE_homeward"))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| unreachable!("cannot run homeward: {e}"))
 }
 
 /// Writes text to a fresh temporary file and returns its path.
@@ -31,10 +32,21 @@ fn temp_file(name: &str, text: &str) -> PathBuf {
 
 #[test]
 fn bundled_example_prints_exactly_the_spec_worked_example() {
-    let out = homeward(&["evaluate", repo().join("examples/newham-lac-72h-dst.json").to_str().unwrap_or_default()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let expected = std::fs::read_to_string(repo().join("examples/newham-lac-72h-dst.expected.json"))
-        .unwrap_or_else(|e| unreachable!("expected output: {e}"));
+    let out = homeward(&[
+        "evaluate",
+        repo()
+            .join("examples/newham-lac-72h-dst.json")
+            .to_str()
+            .unwrap_or_default(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let expected =
+        std::fs::read_to_string(repo().join("examples/newham-lac-72h-dst.expected.json"))
+            .unwrap_or_else(|e| unreachable!("expected output: {e}"));
     assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
     assert!(out.stderr.is_empty());
 }
@@ -42,11 +54,21 @@ fn bundled_example_prints_exactly_the_spec_worked_example() {
 #[test]
 fn at_overrides_the_evaluation_instant() {
     let file = repo().join("examples/newham-lac-72h-dst.json");
-    let out = homeward(&["evaluate", file.to_str().unwrap_or_default(), "--at", "2024-10-31T22:00:00Z"]);
+    let out = homeward(&[
+        "evaluate",
+        file.to_str().unwrap_or_default(),
+        "--at",
+        "2024-10-31T22:00:00Z",
+    ]);
     assert!(out.status.success());
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
     assert_eq!(doc["evaluated_at"], "2024-10-31T22:00:00+00:00");
-    let rules: Vec<&str> = doc["obligations"].as_array().into_iter().flatten().filter_map(|o| o["rule"].as_str()).collect();
+    let rules: Vec<&str> = doc["obligations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|o| o["rule"].as_str())
+        .collect();
     // Seven calendar days after 22:00 BST on 24 October is 22:00 GMT on 31 October.
     assert!(rules.contains(&"NEWHAM-ESC-LAC-7D"), "{rules:?}");
 }

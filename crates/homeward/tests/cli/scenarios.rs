@@ -13,14 +13,21 @@ use super::{homeward, repo};
 fn instant(v: &Value) -> Option<Option<i128>> {
     match v {
         Value::Null => Some(None),
-        Value::String(s) => s.parse::<jiff::Timestamp>().ok().map(|t| Some(t.as_nanosecond())),
+        Value::String(s) => s
+            .parse::<jiff::Timestamp>()
+            .ok()
+            .map(|t| Some(t.as_nanosecond())),
         _ => None,
     }
 }
 
 fn scenario_files() -> Vec<PathBuf> {
     let roots: Vec<PathBuf> = match std::env::var("HOMEWARD_SCENARIOS") {
-        Ok(list) => list.split(':').filter(|s| !s.is_empty()).map(PathBuf::from).collect(),
+        Ok(list) => list
+            .split(':')
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from)
+            .collect(),
         Err(_) => {
             let mut roots = vec![repo().join("scenarios")];
             let shared = repo().join("../shared/scenarios");
@@ -56,18 +63,29 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) {
 
 fn timed_rules() -> BTreeSet<String> {
     let text = std::fs::read_to_string(repo().join("spec/timed-rules.txt")).unwrap_or_default();
-    text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Applies timeline-v1 §10 to one file; returns the differences found.
 fn check(file: &Path, timed: &BTreeSet<String>) -> Vec<String> {
-    let test: Value = match std::fs::read_to_string(file).ok().and_then(|t| serde_json::from_str(&t).ok()) {
+    let test: Value = match std::fs::read_to_string(file)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+    {
         Some(v) => v,
         None => return vec!["cannot read the test file".into()],
     };
     let out = homeward(&["evaluate", file.to_str().unwrap_or_default()]);
     if !out.status.success() {
-        return vec![format!("exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr))];
+        return vec![format!(
+            "exit {:?}: {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        )];
     }
     let doc: Value = match serde_json::from_slice(&out.stdout) {
         Ok(v) => v,
@@ -76,9 +94,15 @@ fn check(file: &Path, timed: &BTreeSet<String>) -> Vec<String> {
     let mut problems = Vec::new();
     let now = instant(&test["evaluate_at"]).flatten();
     if instant(&doc["evaluated_at"]).flatten() != now {
-        problems.push(format!("evaluated_at {} is not evaluate_at", doc["evaluated_at"]));
+        problems.push(format!(
+            "evaluated_at {} is not evaluate_at",
+            doc["evaluated_at"]
+        ));
     }
-    let printed: Vec<&Value> = doc["obligations"].as_array().map(|a| a.iter().collect()).unwrap_or_default();
+    let printed: Vec<&Value> = doc["obligations"]
+        .as_array()
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
     let mut got = BTreeSet::new();
     for o in &printed {
         let rule = o["rule"].as_str().unwrap_or_default().to_owned();
@@ -94,7 +118,10 @@ fn check(file: &Path, timed: &BTreeSet<String>) -> Vec<String> {
             _ => "open",
         };
         if o["status"] != want {
-            problems.push(format!("{rule} due {}: status {} but should be {want}", o["due"], o["status"]));
+            problems.push(format!(
+                "{rule} due {}: status {} but should be {want}",
+                o["due"], o["status"]
+            ));
         }
         got.insert((rule, due));
     }
@@ -102,7 +129,12 @@ fn check(file: &Path, timed: &BTreeSet<String>) -> Vec<String> {
         .as_array()
         .into_iter()
         .flatten()
-        .map(|x| (x["rule"].as_str().unwrap_or_default().to_owned(), instant(&x["due"]).flatten()))
+        .map(|x| {
+            (
+                x["rule"].as_str().unwrap_or_default().to_owned(),
+                instant(&x["due"]).flatten(),
+            )
+        })
         .collect();
     for (rule, due) in expected.difference(&got) {
         problems.push(format!("missing {rule} due {due:?}"));
@@ -113,10 +145,14 @@ fn check(file: &Path, timed: &BTreeSet<String>) -> Vec<String> {
     for x in test["must_not_exist"].as_array().into_iter().flatten() {
         let rule = x["rule"].as_str().unwrap_or_default();
         let hit = printed.iter().any(|o| {
-            o["rule"] == rule && (x.get("due").is_none() || instant(&o["due"]) == instant(&x["due"]))
+            o["rule"] == rule
+                && (x.get("due").is_none() || instant(&o["due"]) == instant(&x["due"]))
         });
         if hit {
-            problems.push(format!("printed {rule} which must not exist: {}", x["reason"]));
+            problems.push(format!(
+                "printed {rule} which must not exist: {}",
+                x["reason"]
+            ));
         }
     }
     problems
@@ -125,9 +161,17 @@ fn check(file: &Path, timed: &BTreeSet<String>) -> Vec<String> {
 #[test]
 fn every_scenario_passes_the_acceptance_rule() {
     let timed = timed_rules();
-    assert_eq!(timed.len(), 105, "spec/timed-rules.txt should list the 105 timed rules");
+    assert_eq!(
+        timed.len(),
+        105,
+        "spec/timed-rules.txt should list the 105 timed rules"
+    );
     let files = scenario_files();
-    assert!(files.len() >= 12, "expected at least the 12 visible scenarios, found {}", files.len());
+    assert!(
+        files.len() >= 12,
+        "expected at least the 12 visible scenarios, found {}",
+        files.len()
+    );
     let mut failures = Vec::new();
     for file in &files {
         let problems = check(file, &timed);
@@ -135,15 +179,27 @@ fn every_scenario_passes_the_acceptance_rule() {
             failures.push(format!("{}:\n  {}", file.display(), problems.join("\n  ")));
         }
     }
-    assert!(failures.is_empty(), "{} of {} scenarios failed:\n{}", failures.len(), files.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} scenarios failed:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn the_comparison_catches_a_wrong_answer() {
     // A copy of SC01 that expects the naive wall-clock 72h answer must fail, so the test above
     // cannot pass by accident.
-    let text = std::fs::read_to_string(repo().join("scenarios/acceptance/SC01-newham-lac-72h-dst.json")).unwrap_or_default();
-    let wrong = text.replacen("\"due\": \"2024-10-27T21:00:00+00:00\"", "\"due\": \"2024-10-27T22:00:00+00:00\"", 1);
+    let text =
+        std::fs::read_to_string(repo().join("scenarios/acceptance/SC01-newham-lac-72h-dst.json"))
+            .unwrap_or_default();
+    let wrong = text.replacen(
+        "\"due\": \"2024-10-27T21:00:00+00:00\"",
+        "\"due\": \"2024-10-27T22:00:00+00:00\"",
+        1,
+    );
     assert_ne!(text, wrong);
     let file = super::temp_file("SC01-wrong.json", &wrong);
     assert!(!check(&file, &timed_rules()).is_empty());
