@@ -58,6 +58,10 @@ pub struct Catalog {
     packs: Vec<LoadedPack>,
     keys: Vec<(usize, usize)>,
     by_id: HashMap<RuleId, RuleKey>,
+    /// Keys of each pack's rules (contiguous, in file order), by pack position.
+    ranges: Vec<Range<u16>>,
+    /// Position of each rule in byte order of rule IDs, for sorting output cheaply.
+    rank: Vec<u16>,
 }
 
 /// A pack with the name of the file it came from.
@@ -145,7 +149,25 @@ impl Catalog {
             };
             check_and_resolve(&mut lp.pack, &by_id, &src)?;
         }
-        Ok(Self { packs, keys, by_id })
+        let ranges = (0..packs.len())
+            .map(|pi| {
+                let first = keys.iter().position(|(p, _)| *p == pi).unwrap_or(0);
+                first as u16..(first + packs[pi].pack.rule.len()) as u16
+            })
+            .collect();
+        let mut by_name: Vec<(&RuleId, RuleKey)> = by_id.iter().map(|(id, k)| (id, *k)).collect();
+        by_name.sort();
+        let mut rank = vec![0u16; keys.len()];
+        for (position, (_, key)) in by_name.iter().enumerate() {
+            rank[usize::from(key.0)] = position as u16;
+        }
+        Ok(Self {
+            packs,
+            keys,
+            by_id,
+            ranges,
+            rank,
+        })
     }
 
     /// The rule behind a key.
@@ -195,10 +217,18 @@ impl Catalog {
     }
 
     /// Keys of the rules of one pack, in file order.
-    pub fn keys_of(&self, protocol: Protocol) -> impl Iterator<Item = RuleKey> + '_ {
-        self.keys.iter().enumerate().filter_map(move |(k, (p, _))| {
-            (self.packs[*p].pack.protocol == protocol).then_some(RuleKey(k as u16))
-        })
+    pub fn keys_of(&self, protocol: Protocol) -> impl Iterator<Item = RuleKey> + use<> {
+        let range = self
+            .packs
+            .iter()
+            .position(|p| p.pack.protocol == protocol)
+            .map_or(0..0, |i| self.ranges[i].clone());
+        range.map(RuleKey)
+    }
+
+    /// Position of the rule's ID in byte order among all IDs: comparing ranks compares IDs.
+    pub fn rank(&self, key: RuleKey) -> u16 {
+        self.rank[usize::from(key.0)]
     }
 
     /// The citation of a rule: seed file and paragraph.

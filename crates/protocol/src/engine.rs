@@ -97,6 +97,7 @@ impl<'c> Engine<'c> {
                     pack: &lp.pack,
                     now,
                     activation: None,
+                    cached: Cached::default(),
                 };
                 for key in self.catalog.keys_of(*protocol) {
                     scope.rule_obligations(key, roles, &mut out);
@@ -142,6 +143,16 @@ struct Scope<'a, 'c> {
     now: Timestamp,
     /// The activation instant of the obligation being built, once known.
     activation: Option<Timestamp>,
+    /// Facts that need the time zone, computed at most once per episode and pack.
+    cached: Cached,
+}
+
+/// Lazily computed facts of an episode that cost a time-zone conversion.
+#[derive(Default)]
+struct Cached {
+    reported_in_office_hours: std::cell::OnceCell<bool>,
+    reported_on_working_day: std::cell::OnceCell<bool>,
+    repeat_threshold_met: std::cell::OnceCell<bool>,
 }
 
 impl Scope<'_, '_> {
@@ -168,43 +179,45 @@ impl Scope<'_, '_> {
                 None => self.pack.default_roles.iter().any(|r| roles.contains(*r)),
             };
             if applies {
-                for start in self.starts(trigger) {
+                let mut starts = [Timestamp::MIN; 8];
+                let mut n = 0;
+                let mut more = Vec::new();
+                self.for_each_start(trigger, |t| {
+                    if n < starts.len() {
+                        starts[n] = t;
+                        n += 1;
+                    } else {
+                        more.push(t);
+                    }
+                });
+                for start in starts[..n].iter().chain(&more) {
                     self.activation = None;
-                    self.occasion(key, rule, trigger, start, out);
+                    self.occasion(key, rule, trigger, *start, out);
                 }
             }
         }
         self.activation = None;
     }
 
-    /// The instants at which a trigger starts, before any `after` offset.
-    fn starts(&self, t: &Trigger) -> Vec<Timestamp> {
+    /// Calls `f` with each instant at which a trigger starts, before any `after` offset.
+    fn for_each_start(&self, t: &Trigger, mut f: impl FnMut(Timestamp)) {
         if let Some(a) = t.at {
-            return self.anchor(a).into_iter().collect();
-        }
-        if let Some(sel) = &t.first {
-            return self
-                .episode_events()
+            self.anchor(a).into_iter().for_each(f);
+        } else if let Some(sel) = &t.first {
+            self.episode_events()
                 .find(|e| self.matches(sel, e))
-                .map(|e| e.at)
                 .into_iter()
-                .collect();
-        }
-        if let Some(sel) = &t.each {
-            return self
-                .episode_events()
+                .for_each(|e| f(e.at));
+        } else if let Some(sel) = &t.each {
+            self.episode_events()
                 .filter(|e| self.matches(sel, e))
-                .map(|e| e.at)
-                .collect();
-        }
-        if let Some(r) = &t.first_discharge_of {
-            return self
-                .discharges(r.key, None, None)
+                .for_each(|e| f(e.at));
+        } else if let Some(r) = &t.first_discharge_of {
+            self.discharges(r.key, None, None)
                 .next()
                 .into_iter()
-                .collect();
+                .for_each(f);
         }
-        Vec::new()
     }
 
     fn occasion(
@@ -423,9 +436,10 @@ impl Scope<'_, '_> {
         let cal = self.engine.calendar;
         let params = &self.pack.parameters;
         let is = |v: Option<bool>, actual: bool| v.is_none_or(|v| v == actual);
-        let reported_and = |v: Option<bool>, f: &dyn Fn(Timestamp) -> bool| {
-            v.is_none_or(|v| ep.t_rep.is_some_and(|t| f(t) == v))
-        };
+        let reported_and =
+            |v: Option<bool>, cell: &std::cell::OnceCell<bool>, f: &dyn Fn(Timestamp) -> bool| {
+                v.is_none_or(|v| ep.t_rep.is_some_and(|t| *cell.get_or_init(|| f(t)) == v))
+            };
         let reports_here = ep.earlier_reports + usize::from(ep.t_rep.is_some());
         c.is.as_ref().is_none_or(|r| {
             self.pack
@@ -470,17 +484,27 @@ impl Scope<'_, '_> {
             && c.flags
                 .as_ref()
                 .is_none_or(|fs| fs.iter().all(|(f, v)| child.flags.contains(*f) == *v))
-            && reported_and(c.reported_in_office_hours, &|t| {
-                cal.in_office_hours(t, self.office_hours())
-            })
-            && reported_and(c.reported_on_working_day, &|t| {
-                cal.is_working_day(cal.local_date(t))
-            })
+            && reported_and(
+                c.reported_in_office_hours,
+                &self.cached.reported_in_office_hours,
+                &|t| cal.in_office_hours(t, self.office_hours()),
+            )
+            && reported_and(
+                c.reported_on_working_day,
+                &self.cached.reported_on_working_day,
+                &|t| cal.is_working_day(cal.local_date(t)),
+            )
             && c.first_absence_status
                 .is_none_or(|s| self.first_absence_status().is_some_and(|st| s.contains(st)))
             && c.la_aware_via
                 .is_none_or(|s| ep.la_via.is_some_and(|v| s.contains(v)))
-            && is(c.repeat_threshold_met, self.repeat_threshold_met())
+            && c.repeat_threshold_met.is_none_or(|v| {
+                *self
+                    .cached
+                    .repeat_threshold_met
+                    .get_or_init(|| self.repeat_threshold_met())
+                    == v
+            })
             && c.lifetime_episodes_at_least
                 .is_none_or(|n| reports_here >= n as usize)
             && is(c.has_prior_episode, ep.earlier_reports > 0)
