@@ -342,6 +342,7 @@ fn check_and_resolve(
         }
         for sel in &mut rule.discharged_by {
             check_selector(sel, &names, by_id, &params, src, span.clone())?;
+            rule.discharge_types.insert(sel.event);
         }
         for r in &mut rule.discharged_by_naming {
             resolve(r, by_id, src)?;

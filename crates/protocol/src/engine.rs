@@ -380,6 +380,9 @@ impl Scope<'_, '_> {
     }
 
     fn discharges_event(&self, key: RuleKey, rule: &Rule, share: Option<Share>, e: &Event) -> bool {
+        if e.satisfies.is_empty() && !rule.discharge_types.contains(e.kind.event_type()) {
+            return false;
+        }
         e.satisfies.iter().any(|d| {
             (d.rule == key && (d.share.is_none() || share.is_none() || d.share == share))
                 || rule.discharged_by_naming.iter().any(|r| r.key == d.rule)

@@ -170,6 +170,10 @@ pub struct Rule {
     /// Parties that each owe part of the obligation (timeline-v1 §6.3 share tags).
     #[serde(default)]
     pub share: Vec<ShareSpec>,
+    /// Event types named by `discharged_by`, filled in when the catalogue is built so the
+    /// engine can pass over other events quickly.
+    #[serde(skip)]
+    pub discharge_types: Set<EventType>,
 }
 
 impl Rule {

@@ -398,7 +398,7 @@ impl LegalStatus {
 }
 
 /// A small set of vocabulary values, stored as bits.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Set<T> {
     bits: u32,
     _kind: std::marker::PhantomData<T>,
@@ -459,6 +459,12 @@ impl<T: Member> Set<T> {
     /// Whether the set is empty.
     pub fn is_empty(self) -> bool {
         self.bits == 0
+    }
+}
+
+impl<T: Member> Default for Set<T> {
+    fn default() -> Self {
+        Self::empty()
     }
 }
 
