@@ -5,7 +5,7 @@ use std::fmt::Write;
 use clap::Subcommand;
 use protocol::Catalog;
 use protocol::catalog::RuleKey;
-use protocol::pack::{Due, DueRule, Pack, RecurrenceBase, Rule, Trigger};
+use protocol::pack::{Due, DueBase, DueShift, Pack, RecurrenceBase, Rule, Trigger};
 use protocol::vocabulary::{Protocol, RuleKind};
 
 use crate::setup::{Failure, Setup};
@@ -274,44 +274,32 @@ fn describe_trigger(t: &Trigger, pack: &Pack) -> String {
 }
 
 fn describe_due(d: &Due) -> String {
-    let Due::At(DueRule {
-        at,
-        latest_of,
-        plus,
-        working_days,
-        next_working_day,
-        next_midnight_unless_before,
-    }) = d
-    else {
+    let Due::At { base, shift } = d else {
         return "none stated (tracked with no deadline)".into();
     };
-    let base = match (at, latest_of) {
-        (Some(a), _) => a.to_string(),
-        (None, Some(list)) => format!(
-            "the later of {}",
-            list.iter()
-                .map(|a| a.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        (None, None) => String::new(),
+    let base = match base {
+        DueBase::Anchor(a) => a.to_string(),
+        DueBase::LatestOf(list) => {
+            format!(
+                "the later of {}",
+                list.iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
     };
-    if let Some(p) = plus {
-        format!("{base} + {p}")
-    } else if let Some(n) = working_days {
-        format!("23:59:59 on the {n}th working day after the date of {base}")
-            .replace("1th", "1st")
-            .replace("2th", "2nd")
-            .replace("3th", "3rd")
-    } else if *next_working_day {
-        format!("23:59:59 on the next working day after {base}")
-    } else if let Some(t) = next_midnight_unless_before {
-        format!(
-            "the next midnight after {base}, or {base} itself if before {}",
-            t.0
-        )
-    } else {
-        base
+    match *shift {
+        DueShift::None => base,
+        DueShift::Plus(p) => format!("{base} + {p}"),
+        DueShift::WorkingDays(n) => format!("23:59:59 on working day {n} after the date of {base}"),
+        DueShift::NextWorkingDay => format!("23:59:59 on the next working day after {base}"),
+        DueShift::NextMidnightUnlessBefore(t) => {
+            format!(
+                "the next midnight after {base}, or {base} itself if before {}",
+                t.0
+            )
+        }
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 
-use crate::pack::{Condition, Due, DueRule, EventSelector, Pack, RecurrenceBase, Rule, RuleRef};
+use crate::pack::{Condition, EventSelector, Pack, RecurrenceBase, Rule, RuleRef};
 use crate::rule_id::RuleId;
 use crate::vocabulary::{Anchor, EventType, Protocol};
 
@@ -293,9 +293,6 @@ fn check_and_resolve(
                 "discharge_from must be T_start, T_rep or activation".into()
             ));
         }
-        if let Some(due) = &rule.due {
-            check_due(due).map_err(&at)?;
-        }
         for (i, t) in rule.trigger.iter_mut().enumerate() {
             let n = i + 1;
             let starts = [
@@ -323,9 +320,6 @@ fn check_and_resolve(
                 return Err(at(format!(
                     "trigger {n}: no deadline: set due (\"none\" if the protocol states none)"
                 )));
-            }
-            if let Some(due) = &t.due {
-                check_due(due).map_err(|m| at(format!("trigger {n}: {m}")))?;
             }
             check_condition(&mut t.when, &names, by_id, &params, src, span.clone())?;
             for sel in [&mut t.first, &mut t.each].into_iter().flatten() {
@@ -366,9 +360,6 @@ fn check_and_resolve(
             if let Some(c) = &mut s.when {
                 check_condition(c, &names, by_id, &params, src, span.clone())?;
             }
-            if let Some(d) = &s.due {
-                check_due(d).map_err(|m| at(format!("share {}: {m}", s.part)))?;
-            }
         }
     }
     Ok(())
@@ -378,36 +369,6 @@ struct Params {
     repeat: bool,
     grades: bool,
     high_risk_age: bool,
-}
-
-fn check_due(due: &Due) -> Result<(), String> {
-    let Due::At(DueRule {
-        at,
-        latest_of,
-        plus,
-        working_days,
-        next_working_day,
-        next_midnight_unless_before,
-    }) = due
-    else {
-        return Ok(());
-    };
-    if at.is_some() == latest_of.is_some() {
-        return Err("due: give exactly one of at, latest_of".into());
-    }
-    if latest_of.as_ref().is_some_and(Vec::is_empty) {
-        return Err("due.latest_of is empty".into());
-    }
-    let modifiers = [
-        plus.is_some(),
-        working_days.is_some(),
-        *next_working_day,
-        next_midnight_unless_before.is_some(),
-    ];
-    if modifiers.iter().filter(|m| **m).count() > 1 {
-        return Err("due: use at most one of plus, working_days, next_working_day, next_midnight_unless_before".into());
-    }
-    Ok(())
 }
 
 fn check_condition(

@@ -7,7 +7,8 @@ use crate::calendar::Calendar;
 use crate::catalog::{Catalog, RuleKey};
 use crate::episode::{Episode, Happened, episodes};
 use crate::pack::{
-    Condition, Due, DueRule, EventSelector, InstantSpec, Pack, RecurrenceBase, Rule, Trigger,
+    Condition, Due, DueBase, DueShift, EventSelector, InstantSpec, Pack, RecurrenceBase, Rule,
+    Trigger,
 };
 use crate::timeline::{Event, EventKind, Timeline};
 use crate::vocabulary::{Anchor, Protocol, RiskLevel, Role, Set, Share};
@@ -329,33 +330,23 @@ impl Scope<'_, '_> {
 
     /// `Some(None)` for "no deadline", `None` when an anchor it needs does not exist.
     fn due(&self, due: &Due) -> Option<Option<Timestamp>> {
-        let Due::At(r) = due else { return Some(None) };
-        let DueRule {
-            at,
-            latest_of,
-            plus,
-            working_days,
-            next_working_day,
-            next_midnight_unless_before,
-        } = r;
-        let base = match (at, latest_of) {
-            (Some(a), _) => self.anchor(*a)?,
-            (None, Some(list)) => list.iter().filter_map(|a| self.anchor(*a)).max()?,
-            (None, None) => return None,
+        let Due::At { base, shift } = due else {
+            return Some(None);
+        };
+        let base = match base {
+            DueBase::Anchor(a) => self.anchor(*a)?,
+            DueBase::LatestOf(list) => list.iter().filter_map(|a| self.anchor(*a)).max()?,
         };
         let cal = self.engine.calendar;
-        let t = if let Some(d) = plus {
-            cal.add(base, *d)
-        } else if let Some(n) = working_days {
-            cal.end_of_nth_working_day_after(base, *n)
-        } else if *next_working_day {
-            cal.end_of_next_working_day(base)
-        } else if let Some(cutoff) = next_midnight_unless_before {
-            cal.next_midnight_unless_before(base, cutoff.0)
-        } else {
-            base
-        };
-        Some(Some(t))
+        Some(Some(match *shift {
+            DueShift::None => base,
+            DueShift::Plus(d) => cal.add(base, d),
+            DueShift::WorkingDays(n) => cal.end_of_nth_working_day_after(base, n),
+            DueShift::NextWorkingDay => cal.end_of_next_working_day(base),
+            DueShift::NextMidnightUnlessBefore(cutoff) => {
+                cal.next_midnight_unless_before(base, cutoff.0)
+            }
+        }))
     }
 
     /// Instants of events that discharge `key` (or its `share`), from the rule's discharge window

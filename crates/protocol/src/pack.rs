@@ -377,27 +377,73 @@ pub struct EventSelector {
 pub enum Due {
     /// No deadline stated (C8): the obligation is tracked with `due: null`.
     None,
-    /// A computed instant.
-    At(DueRule),
+    /// An instant computed from the episode: a base instant, then an optional shift.
+    At {
+        /// Where the computation starts.
+        base: DueBase,
+        /// What is done to it.
+        shift: DueShift,
+    },
 }
 
-/// How a deadline is computed from an anchor.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DueRule {
-    /// The anchor (use `latest_of` for the later of several).
-    pub at: Option<Anchor>,
-    /// The later of these anchors that exist.
-    pub latest_of: Option<Vec<Anchor>>,
+/// The instant a deadline is computed from.
+#[derive(Debug)]
+pub enum DueBase {
+    /// One anchor.
+    Anchor(Anchor),
+    /// The latest of these anchors that exist.
+    LatestOf(Vec<Anchor>),
+}
+
+/// How a deadline moves from its base instant.
+#[derive(Clone, Copy, Debug)]
+pub enum DueShift {
+    /// The base instant itself ("immediately", C8).
+    None,
     /// Plus a duration (C2/C3).
-    pub plus: Option<ProtocolDuration>,
-    /// 23:59:59 on the N-th working day after the anchor's date (C5).
-    pub working_days: Option<u32>,
+    Plus(ProtocolDuration),
+    /// 23:59:59 on the N-th working day after the base's local date (C5).
+    WorkingDays(u32),
     /// 23:59:59 on the next working day (C6).
+    NextWorkingDay,
+    /// The next local midnight, or the base itself if its local time is before this (AMB-17).
+    NextMidnightUnlessBefore(LocalTime),
+}
+
+/// A deadline as written: `{ at = "T_rep", plus = "PT24H" }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DueTable {
+    at: Option<Anchor>,
+    latest_of: Option<Vec<Anchor>>,
+    plus: Option<ProtocolDuration>,
+    working_days: Option<u32>,
     #[serde(default)]
-    pub next_working_day: bool,
-    /// The next local midnight, or the anchor itself if before this time (AMB-17).
-    pub next_midnight_unless_before: Option<LocalTime>,
+    next_working_day: bool,
+    next_midnight_unless_before: Option<LocalTime>,
+}
+
+impl DueTable {
+    fn checked(self) -> Result<Due, String> {
+        let base = match (self.at, self.latest_of) {
+            (Some(a), None) => DueBase::Anchor(a),
+            (None, Some(list)) if !list.is_empty() => DueBase::LatestOf(list),
+            _ => return Err("due: give exactly one of at, latest_of (not empty)".into()),
+        };
+        let shifts = [
+            self.plus.map(DueShift::Plus),
+            self.working_days.map(DueShift::WorkingDays),
+            self.next_working_day.then_some(DueShift::NextWorkingDay),
+            self.next_midnight_unless_before
+                .map(DueShift::NextMidnightUnlessBefore),
+        ];
+        let mut given = shifts.into_iter().flatten();
+        let shift = given.next().unwrap_or(DueShift::None);
+        if given.next().is_some() {
+            return Err("due: use at most one of plus, working_days, next_working_day, next_midnight_unless_before".into());
+        }
+        Ok(Due::At { base, shift })
+    }
 }
 
 impl<'de> Deserialize<'de> for Due {
@@ -418,7 +464,9 @@ impl<'de> Deserialize<'de> for Due {
                 }
             }
             fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<Due, M::Error> {
-                DueRule::deserialize(de::value::MapAccessDeserializer::new(map)).map(Due::At)
+                DueTable::deserialize(de::value::MapAccessDeserializer::new(map))?
+                    .checked()
+                    .map_err(de::Error::custom)
             }
         }
         d.deserialize_any(DueVisitor)

@@ -148,29 +148,36 @@ vocabulary!(
     }
 );
 
-vocabulary!(
-    /// A concern identified during an episode: a §5.3 concern or a general safeguarding concern.
-    IdentifiedConcern {
-        /// Child sexual exploitation.
-        Cse = "cse",
-        /// Child criminal exploitation.
-        Cce = "cce",
-        /// Exploitation of another kind.
-        Exploitation = "exploitation",
-        /// A network of young people being exploited.
-        NetworkExploitation = "network_exploitation",
-        /// Trafficking.
-        Trafficking = "trafficking",
-        /// Radicalisation.
-        Radicalisation = "radicalisation",
-        /// Known mental-health needs.
-        KnownMentalHealth = "known_mental_health",
-        /// Special educational needs or disability.
-        SenDisability = "sen_disability",
-        /// A safeguarding concern.
-        Safeguarding = "safeguarding",
+/// A concern identified during an episode: a §5.3 concern or a general safeguarding concern.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IdentifiedConcern {
+    /// One of the concerns a child can be known for.
+    Known(Concern),
+    /// A safeguarding concern.
+    Safeguarding,
+}
+
+impl FromStr for IdentifiedConcern {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, UnknownValue> {
+        if s == "safeguarding" {
+            return Ok(Self::Safeguarding);
+        }
+        s.parse()
+            .map(Self::Known)
+            .map_err(|e: UnknownValue| UnknownValue {
+                value: e.value,
+                expected: format!("{}, safeguarding", e.expected),
+            })
     }
-);
+}
+
+impl<'de> Deserialize<'de> for IdentifiedConcern {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
 
 vocabulary!(
     /// Boolean facts about the child (§5.2), all `false` unless the file says otherwise.
@@ -419,7 +426,6 @@ macro_rules! member {
 }
 member!(
     Concern,
-    IdentifiedConcern,
     Flag,
     AbsenceStatus,
     RiskLevel,

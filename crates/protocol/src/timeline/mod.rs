@@ -120,7 +120,10 @@ pub struct Discharge {
 
 /// What happened, with the fields of its type.
 #[derive(Clone, Debug, PartialEq)]
-#[allow(missing_docs)] // The fields are those of timeline-v1 §6.2, documented there.
+#[expect(
+    missing_docs,
+    reason = "the fields are those of timeline-v1 §6.2 and documented there"
+)]
 pub enum EventKind {
     AbsenceNoticed {
         status: AbsenceStatus,

@@ -425,8 +425,8 @@ fn shares_are_discharged_separately() {
     );
     let (catalog, calendar) = super::setup();
     let timeline =
-        protocol::timeline::parse(&t.to_string(), &catalog).unwrap_or_else(|e| unreachable!("{e}"));
-    let open: Vec<_> = protocol::Engine::new(&catalog, &calendar)
+        protocol::timeline::parse(&t.to_string(), catalog).unwrap_or_else(|e| unreachable!("{e}"));
+    let open: Vec<_> = protocol::Engine::new(catalog, calendar)
         .evaluate(&timeline, timeline.evaluate_at)
         .into_iter()
         .filter(|o| catalog.rule(o.rule).id.get_ref().as_str() == "HIPS-RET-CIC-CONFIRM")
@@ -566,5 +566,137 @@ fn checks_ask_for_a_correction_of_what_was_recorded() {
     assert_eq!(
         of(&out, "SY-NAR-REVIEWTIME"),
         vec![(Some("2024-07-01T10:10:00+01:00".into()), "overdue")]
+    );
+}
+
+#[test]
+fn definitions_newham_absent_is_capped_at_24_hours_and_ends_when_seen_or_found() {
+    let child = json!({"dob": "2010-01-10", "responsible_authority": "London Borough of Newham", "police_force": "Metropolitan Police"});
+    let absent = ev(
+        "2024-05-03T20:00:00+01:00",
+        "absence_noticed",
+        json!({"status": "absent", "whereabouts_known": false, "contactable": true}),
+    );
+    let t = timeline(
+        "NEWHAM",
+        "responsible",
+        child.clone(),
+        json!([absent]),
+        "2024-05-04T19:59:00+01:00",
+    );
+    assert!(
+        of(&evaluate(&t), "NEWHAM-DEF-ABSENT").is_empty(),
+        "not before 24 hours"
+    );
+    let t = timeline(
+        "NEWHAM",
+        "responsible",
+        child.clone(),
+        json!([absent]),
+        "2024-05-04T20:00:00+01:00",
+    );
+    assert_eq!(
+        of(&evaluate(&t), "NEWHAM-DEF-ABSENT"),
+        vec![(Some("2024-05-04T20:00:00+01:00".into()), "open")]
+    );
+    let seen = ev(
+        "2024-05-04T18:00:00+01:00",
+        "child_seen",
+        json!({"mode": "in_person"}),
+    );
+    let t = timeline(
+        "NEWHAM",
+        "responsible",
+        child.clone(),
+        json!([absent, seen]),
+        "2024-05-04T21:00:00+01:00",
+    );
+    assert!(
+        of(&evaluate(&t), "NEWHAM-DEF-ABSENT").is_empty(),
+        "seen by the informant"
+    );
+    // A child known to be at risk of CCE is never 'absent': report to police at once instead.
+    let mut cce = child;
+    cce["concerns"] = json!(["cce"]);
+    let t = timeline(
+        "NEWHAM",
+        "responsible",
+        cce,
+        json!([absent]),
+        "2024-05-04T21:00:00+01:00",
+    );
+    let out = evaluate(&t);
+    assert!(of(&out, "NEWHAM-DEF-ABSENT").is_empty());
+    assert_eq!(
+        of(&out, "NEWHAM-CLS-CSE-CCE"),
+        vec![(Some("2024-05-03T20:00:00+01:00".into()), "overdue")]
+    );
+}
+
+#[test]
+fn information_sharing_host_authority_tracks_children_placed_in_it() {
+    let child = json!({"responsible_authority": "London Borough of Newham", "host_authority": "London Borough of Merton", "police_force": "Metropolitan Police", "legal_status": "s20", "placement_type": "residential"});
+    let t = timeline(
+        "MERTON",
+        "host",
+        child,
+        json!([
+            ev(
+                "2024-07-01T10:00:00+01:00",
+                "reported_missing",
+                json!({"to": "Metropolitan Police"})
+            ),
+            ev("2024-07-01T15:00:00+01:00", "returned", json!({}))
+        ]),
+        "2024-07-02T16:00:00+01:00",
+    );
+    let out = evaluate(&t);
+    let rules: Vec<&str> = out.iter().map(|o| o.0.as_str()).collect();
+    // No Merton return interview for a child another borough placed here (AMB-37).
+    assert_eq!(
+        rules,
+        vec!["MERTON-SAW-24H", "MERTON-INBOUND", "MERTON-WEEKLY"]
+    );
+    assert_eq!(
+        of(&out, "MERTON-SAW-24H"),
+        vec![(Some("2024-07-02T15:00:00+01:00".into()), "overdue")]
+    );
+}
+
+#[test]
+fn operations_high_risk_response_persists_after_the_return() {
+    let t = timeline(
+        "SY",
+        "responsible",
+        json!({}),
+        json!([
+            ev(
+                "2024-07-01T10:00:00+01:00",
+                "reported_missing",
+                json!({"to": "South Yorkshire Police"})
+            ),
+            ev(
+                "2024-07-01T10:10:00+01:00",
+                "risk_graded",
+                json!({"level": "high"})
+            ),
+            ev(
+                "2024-07-01T10:20:00+01:00",
+                "risk_graded",
+                json!({"level": "medium"})
+            ),
+            ev("2024-07-01T12:00:00+01:00", "located", json!({}))
+        ]),
+        "2024-07-01T13:00:00+01:00",
+    );
+    let out = evaluate(&t);
+    assert_eq!(of(&out, "SY-HIGH-RESPONSE"), vec![(None, "open")]);
+    assert_eq!(
+        of(&out, "SY-HIGH-CS"),
+        vec![(Some("2024-07-01T10:10:00+01:00".into()), "overdue")]
+    );
+    assert!(
+        of(&out, "SY-RISK-REVIEW-8H").is_empty(),
+        "reviews end when the child is found"
     );
 }

@@ -55,8 +55,8 @@ proptest! {
     #[test]
     fn arbitrary_documents_never_panic(doc in arbitrary_json()) {
         let (catalog, calendar) = super::setup();
-        if let Ok(t) = protocol::timeline::parse(&doc.to_string(), &catalog) {
-            protocol::Engine::new(&catalog, &calendar).evaluate(&t, t.evaluate_at);
+        if let Ok(t) = protocol::timeline::parse(&doc.to_string(), catalog) {
+            protocol::Engine::new(catalog, calendar).evaluate(&t, t.evaluate_at);
         }
     }
 
@@ -70,8 +70,8 @@ proptest! {
         if let Some(slot) = doc.pointer_mut(&target) {
             *slot = replacement;
         }
-        match protocol::timeline::parse(&doc.to_string(), &catalog) {
-            Ok(t) => { protocol::Engine::new(&catalog, &calendar).evaluate(&t, t.evaluate_at); }
+        match protocol::timeline::parse(&doc.to_string(), catalog) {
+            Ok(t) => { protocol::Engine::new(catalog, calendar).evaluate(&t, t.evaluate_at); }
             Err(e) => prop_assert!(e.path.starts_with('$')),
         }
     }
@@ -79,6 +79,6 @@ proptest! {
     #[test]
     fn arbitrary_text_never_panics(text in ".{0,200}") {
         let (catalog, _) = super::setup();
-        let _ = protocol::timeline::parse(&text, &catalog);
+        let _ = protocol::timeline::parse(&text, catalog);
     }
 }
