@@ -1,0 +1,172 @@
+//! Homeward's case store: one repository trait ([`Repository`]) and two implementations, SQLite
+//! (embedded default, WAL, write transactions with `BEGIN IMMEDIATE`) and PostgreSQL, each with
+//! its own migrations. Only this crate contains SQL.
+//!
+//! Every write of a child's data and its audit row happen in one transaction; an event and the
+//! obligations recomputed from it land together or not at all.
+
+pub mod audit;
+pub mod model;
+mod postgres;
+mod shared;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+pub use model::*;
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record does not exist.
+    #[error("not found")]
+    NotFound,
+    /// The record changed since the caller read it (optimistic concurrency).
+    #[error("the record was changed by someone else (now version {current})")]
+    Conflict {
+        /// The version now stored.
+        current: i64,
+    },
+    /// A uniqueness or reference rule was broken (e.g. a user name already taken).
+    #[error("rejected by the database: {0}")]
+    Constraint(String),
+    /// The engine could not evaluate the child after the change; nothing was written.
+    #[error("evaluation failed: {0}")]
+    Evaluation(String),
+    /// The operation is not available on this backend.
+    #[error("{0}")]
+    Unsupported(&'static str),
+    /// Any other database failure.
+    #[error("database: {0}")]
+    Database(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(d)
+                if d.is_unique_violation() || d.is_foreign_key_violation() || d.is_check_violation() =>
+            {
+                StoreError::Constraint(d.message().to_owned())
+            }
+            _ => StoreError::Database(e),
+        }
+    }
+}
+
+/// Result of a store operation.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Computes the obligations of a child from its file, inside the transaction that changed it.
+pub type Recompute<'a> = &'a (dyn Fn(&ChildFile) -> std::result::Result<Vec<NewObligation>, String> + Sync);
+
+/// Which database a store uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// The case store. Instants are microseconds since the Unix epoch; `now` is always passed in.
+#[async_trait]
+pub trait Repository: Send + Sync {
+    /// Which backend this is.
+    fn backend(&self) -> Backend;
+    /// Whether the database answers.
+    async fn ping(&self) -> Result<()>;
+
+    /// Adds an authority.
+    async fn create_authority(&self, a: &NewAuthority) -> Result<Authority>;
+    /// Every authority, by name.
+    async fn authorities(&self) -> Result<Vec<Authority>>;
+
+    /// Adds a user.
+    async fn create_user(&self, u: &NewUser) -> Result<User>;
+    /// A user by sign-in name.
+    async fn user_by_username(&self, username: &str) -> Result<Option<User>>;
+    /// A user by ID.
+    async fn user(&self, id: i64) -> Result<Option<User>>;
+    /// Records an API token (its hash) for a user.
+    async fn create_token(&self, user_id: i64, token_hash: &str, label: &str, now: i64) -> Result<()>;
+    /// The active user an API token (hash) belongs to.
+    async fn user_by_token(&self, token_hash: &str) -> Result<Option<User>>;
+    /// Records a session (its ID hash) with its CSRF token.
+    async fn create_session(&self, id_hash: &str, user_id: i64, csrf: &str, expires_at: i64) -> Result<()>;
+    /// The active user and CSRF token of an unexpired session.
+    async fn session(&self, id_hash: &str, now: i64) -> Result<Option<(User, String)>>;
+    /// Ends a session.
+    async fn delete_session(&self, id_hash: &str) -> Result<()>;
+
+    /// Adds a child with a first placement.
+    async fn create_child(&self, f: &ChildFields, p: &NewPlacement, now: i64, audit: &AuditEntry) -> Result<(Child, Placement)>;
+    /// A child.
+    async fn child(&self, id: i64) -> Result<Option<Child>>;
+    /// Changes a child if it is still at `expected_version`.
+    async fn update_child(&self, id: i64, expected_version: i64, f: &ChildFields, now: i64, audit: &AuditEntry) -> Result<Child>;
+    /// Children an authority may see (responsible, host or finder), by name.
+    async fn children_for(&self, authority_id: i64, limit: i64, offset: i64) -> Result<Vec<Child>>;
+    /// Authorities with a reason to see a child: current responsible and host authorities, and
+    /// the responsible, host and finder authorities of its episodes.
+    async fn child_authorities(&self, child_id: i64) -> Result<Vec<i64>>;
+    /// A child's placements, oldest first.
+    async fn placements(&self, child_id: i64) -> Result<Vec<Placement>>;
+    /// Starts a new placement, ending the current one the day it starts.
+    async fn add_placement(&self, child_id: i64, p: &NewPlacement, audit: &AuditEntry) -> Result<Placement>;
+    /// Adds the next version of a profile document.
+    async fn add_document(&self, child_id: i64, kind: &str, body: &str, user_id: i64, now: i64, audit: &AuditEntry) -> Result<Document>;
+    /// Every version of a child's documents, oldest first.
+    async fn documents(&self, child_id: i64) -> Result<Vec<Document>>;
+
+    /// Opens an episode under the child's current placement.
+    async fn open_episode(&self, child_id: i64, now: i64, audit: &AuditEntry) -> Result<Episode>;
+    /// An episode.
+    async fn episode(&self, id: i64) -> Result<Option<Episode>>;
+    /// Records where an episode ended (finder authority) if still at `expected_version`.
+    async fn set_finder(&self, episode_id: i64, expected_version: i64, finder: Option<i64>, audit: &AuditEntry) -> Result<Episode>;
+    /// Everything needed to evaluate a child.
+    async fn child_file(&self, child_id: i64) -> Result<Option<ChildFile>>;
+    /// Appends an event (if the episode is still at `expected_version`, when given), then
+    /// replaces the child's obligations with `recompute`'s answer, in one transaction.
+    async fn append_event(
+        &self,
+        episode_id: i64,
+        expected_version: Option<i64>,
+        event: &NewEvent,
+        user_id: i64,
+        now: i64,
+        recompute: Recompute<'_>,
+        audit: &AuditEntry,
+    ) -> Result<(Episode, EventRecord, Vec<ObligationRecord>)>;
+    /// Replaces a child's obligations with `recompute`'s answer (after a change of rules or facts).
+    async fn recompute(&self, child_id: i64, now: i64, recompute: Recompute<'_>) -> Result<Vec<ObligationRecord>>;
+    /// Stored obligations matching a filter, by due (none last).
+    async fn obligations(&self, filter: &ObligationFilter) -> Result<Vec<ObligationRecord>>;
+    /// A child's stored obligations.
+    async fn child_obligations(&self, child_id: i64) -> Result<Vec<ObligationRecord>>;
+    /// One stored obligation.
+    async fn obligation(&self, id: i64) -> Result<Option<ObligationRecord>>;
+
+    /// Appends audit rows in one transaction (for reads; writes carry theirs in their own).
+    async fn audit(&self, entries: &[AuditEntry]) -> Result<()>;
+    /// The whole audit log, in order, and the recorded chain head (last id, last hash).
+    async fn audit_log(&self) -> Result<(Vec<AuditRecord>, (i64, String))>;
+    /// Writes a consistent copy of the database to a file while it is in use.
+    async fn backup_to(&self, path: &std::path::Path) -> Result<()>;
+}
+
+/// Opens (and migrates) the store a URL names: `sqlite:PATH` / a plain path, or `postgres://…`.
+pub async fn open(url: &str) -> Result<Arc<dyn Repository>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::connect(url).await?))
+    } else {
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+        Ok(Arc::new(SqliteStore::open(std::path::Path::new(path)).await?))
+    }
+}

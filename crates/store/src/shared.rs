@@ -1,0 +1,771 @@
+//! The SQL both backends share. SQLite and PostgreSQL accept the same statements here (`$N`
+//! placeholders, `RETURNING`), so one body is expanded once per backend by
+//! [`impl_repository!`]; what differs (opening, write transactions, backup) lives in
+//! `sqlite.rs` and `postgres.rs`.
+
+/// Implements [`crate::Repository`] for a store type with a `pool` field, an inherent
+/// `begin_write` and `backup`, over the given connection type.
+macro_rules! impl_repository {
+    ($store:ty, $conn:ty, $backend:expr) => {
+        use sqlx::Row as _;
+
+        use crate::audit::row_hash;
+        use crate::model::*;
+        use crate::{Backend, Recompute, Repository, Result, StoreError};
+
+        const CHILD: &str = "SELECT id, version, name, dob, facts, created_at, updated_at FROM children";
+        const PLACEMENT: &str = "SELECT id, child_id, responsible_authority_id, host_authority_id, legal_status, placement_type, police_force, travel_minutes, starts_on, ends_on FROM placements";
+        const EPISODE: &str = "SELECT id, child_id, version, responsible_authority_id, host_authority_id, finder_authority_id, opened_at, closed_at FROM episodes";
+        const EVENT: &str = "SELECT id, episode_id, at, body, recorded_by, recorded_at, corrects_event_id, correction_reason FROM events";
+        const OBLIGATION: &str = "SELECT id, episode_id, child_id, authority_id, rule, share, owner_role, action, citation, activation, due, computed_at FROM obligations";
+        const USER: &str = "SELECT id, username, display_name, role, authority_id, password_hash, active FROM users";
+        const AUTHORITY: &str = "SELECT id, code, name, protocol, police_force, routing FROM authorities";
+
+        fn authority_row(r: &<<$conn as sqlx::Connection>::Database as sqlx::Database>::Row) -> Result<Authority> {
+            Ok(Authority {
+                id: r.try_get("id")?,
+                code: r.try_get("code")?,
+                name: r.try_get("name")?,
+                protocol: r.try_get("protocol")?,
+                police_force: r.try_get("police_force")?,
+                routing: r.try_get("routing")?,
+            })
+        }
+
+        fn user_row(r: &<<$conn as sqlx::Connection>::Database as sqlx::Database>::Row) -> Result<User> {
+            Ok(User {
+                id: r.try_get("id")?,
+                username: r.try_get("username")?,
+                display_name: r.try_get("display_name")?,
+                role: r.try_get("role")?,
+                authority_id: r.try_get("authority_id")?,
+                password_hash: r.try_get("password_hash")?,
+                active: r.try_get::<i64, _>("active")? != 0,
+            })
+        }
+
+        fn child_row(r: &<<$conn as sqlx::Connection>::Database as sqlx::Database>::Row) -> Result<Child> {
+            Ok(Child {
+                id: r.try_get("id")?,
+                version: r.try_get("version")?,
+                name: r.try_get("name")?,
+                dob: r.try_get("dob")?,
+                facts: r.try_get("facts")?,
+                created_at: r.try_get("created_at")?,
+                updated_at: r.try_get("updated_at")?,
+            })
+        }
+
+        fn placement_row(r: &<<$conn as sqlx::Connection>::Database as sqlx::Database>::Row) -> Result<Placement> {
+            Ok(Placement {
+                id: r.try_get("id")?,
+                child_id: r.try_get("child_id")?,
+                responsible_authority_id: r.try_get("responsible_authority_id")?,
+                host_authority_id: r.try_get("host_authority_id")?,
+                legal_status: r.try_get("legal_status")?,
+                placement_type: r.try_get("placement_type")?,
+                police_force: r.try_get("police_force")?,
+                travel_minutes: r.try_get("travel_minutes")?,
+                starts_on: r.try_get("starts_on")?,
+                ends_on: r.try_get("ends_on")?,
+            })
+        }
+
+        fn episode_row(r: &<<$conn as sqlx::Connection>::Database as sqlx::Database>::Row) -> Result<Episode> {
+            Ok(Episode {
+                id: r.try_get("id")?,
+                child_id: r.try_get("child_id")?,
+                version: r.try_get("version")?,
+                responsible_authority_id: r.try_get("responsible_authority_id")?,
+                host_authority_id: r.try_get("host_authority_id")?,
+                finder_authority_id: r.try_get("finder_authority_id")?,
+                opened_at: r.try_get("opened_at")?,
+                closed_at: r.try_get("closed_at")?,
+            })
+        }
+
+        fn event_row(r: &<<$conn as sqlx::Connection>::Database as sqlx::Database>::Row) -> Result<EventRecord> {
+            Ok(EventRecord {
+                id: r.try_get("id")?,
+                episode_id: r.try_get("episode_id")?,
+                at: r.try_get("at")?,
+                body: r.try_get("body")?,
+                recorded_by: r.try_get("recorded_by")?,
+                recorded_at: r.try_get("recorded_at")?,
+                corrects_event_id: r.try_get("corrects_event_id")?,
+                correction_reason: r.try_get("correction_reason")?,
+            })
+        }
+
+        fn obligation_row(r: &<<$conn as sqlx::Connection>::Database as sqlx::Database>::Row) -> Result<ObligationRecord> {
+            Ok(ObligationRecord {
+                id: r.try_get("id")?,
+                episode_id: r.try_get("episode_id")?,
+                child_id: r.try_get("child_id")?,
+                authority_id: r.try_get("authority_id")?,
+                rule: r.try_get("rule")?,
+                share: r.try_get("share")?,
+                owner_role: r.try_get("owner_role")?,
+                action: r.try_get("action")?,
+                citation: r.try_get("citation")?,
+                activation: r.try_get("activation")?,
+                due: r.try_get("due")?,
+                computed_at: r.try_get("computed_at")?,
+            })
+        }
+
+        /// Appends an audit row inside the caller's transaction, extending the hash chain.
+        async fn append_audit(conn: &mut $conn, e: &AuditEntry) -> Result<()> {
+            // Updating the head first locks it (PostgreSQL row lock; SQLite already holds the
+            // write lock), so concurrent writers extend the chain one at a time.
+            sqlx::query("UPDATE audit_head SET last_id = last_id WHERE only_row = 1").execute(&mut *conn).await?;
+            let head = sqlx::query("SELECT last_id, last_hash FROM audit_head WHERE only_row = 1").fetch_one(&mut *conn).await?;
+            let (last_id, last_hash): (i64, String) = (head.try_get("last_id")?, head.try_get("last_hash")?);
+            let id = last_id + 1;
+            let hash = row_hash(id, &last_hash, e);
+            sqlx::query(
+                "INSERT INTO audit_log (id, at, user_id, action, entity, entity_id, child_id, remote_addr, prev_hash, hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(id)
+            .bind(e.at)
+            .bind(e.user_id)
+            .bind(&e.action)
+            .bind(&e.entity)
+            .bind(e.entity_id)
+            .bind(e.child_id)
+            .bind(&e.remote_addr)
+            .bind(&last_hash)
+            .bind(&hash)
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query("UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE only_row = 1")
+                .bind(id)
+                .bind(&hash)
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
+        }
+
+        async fn load_child_file(conn: &mut $conn, child_id: i64) -> Result<Option<ChildFile>> {
+            let Some(child) = sqlx::query(sqlx::AssertSqlSafe(format!("{CHILD} WHERE id = $1")))
+                .bind(child_id)
+                .fetch_optional(&mut *conn)
+                .await?
+                .map(|r| child_row(&r))
+                .transpose()?
+            else {
+                return Ok(None);
+            };
+            let placement = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{PLACEMENT} WHERE child_id = $1 AND ends_on IS NULL ORDER BY id DESC LIMIT 1"
+            )))
+            .bind(child_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(|r| placement_row(&r))
+            .transpose()?;
+            let episodes = sqlx::query(sqlx::AssertSqlSafe(format!("{EPISODE} WHERE child_id = $1 ORDER BY id")))
+                .bind(child_id)
+                .fetch_all(&mut *conn)
+                .await?
+                .iter()
+                .map(episode_row)
+                .collect::<Result<Vec<_>>>()?;
+            let events = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{EVENT} WHERE episode_id IN (SELECT id FROM episodes WHERE child_id = $1) ORDER BY id"
+            )))
+            .bind(child_id)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(event_row)
+            .collect::<Result<Vec<_>>>()?;
+            let authorities = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{AUTHORITY} WHERE id IN (SELECT responsible_authority_id FROM placements WHERE child_id = $1 \
+                 UNION SELECT host_authority_id FROM placements WHERE child_id = $1 \
+                 UNION SELECT responsible_authority_id FROM episodes WHERE child_id = $1 \
+                 UNION SELECT host_authority_id FROM episodes WHERE child_id = $1 \
+                 UNION SELECT finder_authority_id FROM episodes WHERE child_id = $1)"
+            )))
+            .bind(child_id)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(authority_row)
+            .collect::<Result<Vec<_>>>()?;
+            Ok(Some(ChildFile { child, placement, episodes, events, authorities }))
+        }
+
+        async fn replace_obligations(
+            conn: &mut $conn,
+            child_id: i64,
+            now: i64,
+            recompute: Recompute<'_>,
+        ) -> Result<Vec<ObligationRecord>> {
+            let file = load_child_file(conn, child_id).await?.ok_or(StoreError::NotFound)?;
+            let computed = recompute(&file).map_err(StoreError::Evaluation)?;
+            sqlx::query("DELETE FROM obligations WHERE child_id = $1").bind(child_id).execute(&mut *conn).await?;
+            let mut out = Vec::with_capacity(computed.len());
+            for o in computed {
+                let id: i64 = sqlx::query(
+                    "INSERT INTO obligations (episode_id, child_id, authority_id, rule, share, owner_role, action, citation, activation, due, computed_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                )
+                .bind(o.episode_id)
+                .bind(child_id)
+                .bind(o.authority_id)
+                .bind(&o.rule)
+                .bind(&o.share)
+                .bind(&o.owner_role)
+                .bind(&o.action)
+                .bind(&o.citation)
+                .bind(o.activation)
+                .bind(o.due)
+                .bind(now)
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get("id")?;
+                out.push(ObligationRecord {
+                    id,
+                    episode_id: o.episode_id,
+                    child_id,
+                    authority_id: o.authority_id,
+                    rule: o.rule,
+                    share: o.share,
+                    owner_role: o.owner_role,
+                    action: o.action,
+                    citation: o.citation,
+                    activation: o.activation,
+                    due: o.due,
+                    computed_at: now,
+                });
+            }
+            Ok(out)
+        }
+
+        async fn insert_placement(conn: &mut $conn, child_id: i64, p: &NewPlacement) -> Result<Placement> {
+            let row = sqlx::query(
+                "INSERT INTO placements (child_id, responsible_authority_id, host_authority_id, legal_status, placement_type, police_force, travel_minutes, starts_on) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 RETURNING id, child_id, responsible_authority_id, host_authority_id, legal_status, placement_type, police_force, travel_minutes, starts_on, ends_on",
+            )
+            .bind(child_id)
+            .bind(p.responsible_authority_id)
+            .bind(p.host_authority_id)
+            .bind(&p.legal_status)
+            .bind(&p.placement_type)
+            .bind(&p.police_force)
+            .bind(p.travel_minutes)
+            .bind(&p.starts_on)
+            .fetch_one(&mut *conn)
+            .await?;
+            placement_row(&row)
+        }
+
+        #[async_trait::async_trait]
+        impl Repository for $store {
+            fn backend(&self) -> Backend {
+                $backend
+            }
+
+            async fn ping(&self) -> Result<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn create_authority(&self, a: &NewAuthority) -> Result<Authority> {
+                let row = sqlx::query(
+                    "INSERT INTO authorities (code, name, protocol, police_force) VALUES ($1, $2, $3, $4) \
+                     RETURNING id, code, name, protocol, police_force, routing",
+                )
+                .bind(&a.code)
+                .bind(&a.name)
+                .bind(&a.protocol)
+                .bind(&a.police_force)
+                .fetch_one(&self.pool)
+                .await?;
+                authority_row(&row)
+            }
+
+            async fn authorities(&self) -> Result<Vec<Authority>> {
+                sqlx::query(sqlx::AssertSqlSafe(format!("{AUTHORITY} ORDER BY name")))
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(authority_row)
+                    .collect()
+            }
+
+            async fn create_user(&self, u: &NewUser) -> Result<User> {
+                let row = sqlx::query(
+                    "INSERT INTO users (username, display_name, role, authority_id, password_hash) VALUES ($1, $2, $3, $4, $5) \
+                     RETURNING id, username, display_name, role, authority_id, password_hash, active",
+                )
+                .bind(&u.username)
+                .bind(&u.display_name)
+                .bind(&u.role)
+                .bind(u.authority_id)
+                .bind(&u.password_hash)
+                .fetch_one(&self.pool)
+                .await?;
+                user_row(&row)
+            }
+
+            async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
+                sqlx::query(sqlx::AssertSqlSafe(format!("{USER} WHERE username = $1")))
+                    .bind(username)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(|r| user_row(&r))
+                    .transpose()
+            }
+
+            async fn user(&self, id: i64) -> Result<Option<User>> {
+                sqlx::query(sqlx::AssertSqlSafe(format!("{USER} WHERE id = $1")))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(|r| user_row(&r))
+                    .transpose()
+            }
+
+            async fn create_token(&self, user_id: i64, token_hash: &str, label: &str, now: i64) -> Result<()> {
+                sqlx::query("INSERT INTO api_tokens (token_hash, user_id, label, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(token_hash)
+                    .bind(user_id)
+                    .bind(label)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn user_by_token(&self, token_hash: &str) -> Result<Option<User>> {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "{USER} WHERE active = 1 AND id = (SELECT user_id FROM api_tokens WHERE token_hash = $1)"
+                )))
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| user_row(&r))
+                .transpose()
+            }
+
+            async fn create_session(&self, id_hash: &str, user_id: i64, csrf: &str, expires_at: i64) -> Result<()> {
+                sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf_token, expires_at) VALUES ($1, $2, $3, $4)")
+                    .bind(id_hash)
+                    .bind(user_id)
+                    .bind(csrf)
+                    .bind(expires_at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn session(&self, id_hash: &str, now: i64) -> Result<Option<(User, String)>> {
+                let Some(row) = sqlx::query("SELECT user_id, csrf_token FROM sessions WHERE id_hash = $1 AND expires_at > $2")
+                    .bind(id_hash)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                let csrf: String = row.try_get("csrf_token")?;
+                let user = self.user(row.try_get("user_id")?).await?;
+                Ok(user.filter(|u| u.active).map(|u| (u, csrf)))
+            }
+
+            async fn delete_session(&self, id_hash: &str) -> Result<()> {
+                sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn create_child(&self, f: &ChildFields, p: &NewPlacement, now: i64, audit: &AuditEntry) -> Result<(Child, Placement)> {
+                let mut tx = self.begin_write().await?;
+                let row = sqlx::query(
+                    "INSERT INTO children (version, name, dob, facts, created_at, updated_at) VALUES (1, $1, $2, $3, $4, $4) \
+                     RETURNING id, version, name, dob, facts, created_at, updated_at",
+                )
+                .bind(&f.name)
+                .bind(&f.dob)
+                .bind(&f.facts)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                let child = child_row(&row)?;
+                let placement = insert_placement(&mut tx, child.id, p).await?;
+                append_audit(&mut tx, &AuditEntry { entity_id: Some(child.id), child_id: Some(child.id), ..audit.clone() }).await?;
+                tx.commit().await?;
+                Ok((child, placement))
+            }
+
+            async fn child(&self, id: i64) -> Result<Option<Child>> {
+                sqlx::query(sqlx::AssertSqlSafe(format!("{CHILD} WHERE id = $1")))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(|r| child_row(&r))
+                    .transpose()
+            }
+
+            async fn update_child(&self, id: i64, expected_version: i64, f: &ChildFields, now: i64, audit: &AuditEntry) -> Result<Child> {
+                let mut tx = self.begin_write().await?;
+                let row = sqlx::query(
+                    "UPDATE children SET name = $1, dob = $2, facts = $3, updated_at = $4, version = version + 1 \
+                     WHERE id = $5 AND version = $6 RETURNING id, version, name, dob, facts, created_at, updated_at",
+                )
+                .bind(&f.name)
+                .bind(&f.dob)
+                .bind(&f.facts)
+                .bind(now)
+                .bind(id)
+                .bind(expected_version)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(row) = row else {
+                    let current = sqlx::query("SELECT version FROM children WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+                    return Err(match current {
+                        Some(r) => StoreError::Conflict { current: r.try_get("version")? },
+                        None => StoreError::NotFound,
+                    });
+                };
+                let child = child_row(&row)?;
+                append_audit(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(child)
+            }
+
+            async fn children_for(&self, authority_id: i64, limit: i64, offset: i64) -> Result<Vec<Child>> {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "{CHILD} WHERE id IN ( \
+                       SELECT child_id FROM placements WHERE ends_on IS NULL AND (responsible_authority_id = $1 OR host_authority_id = $1) \
+                       UNION SELECT child_id FROM episodes WHERE responsible_authority_id = $1 OR host_authority_id = $1 OR finder_authority_id = $1) \
+                     ORDER BY name, id LIMIT $2 OFFSET $3"
+                )))
+                .bind(authority_id)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(child_row)
+                .collect()
+            }
+
+            async fn child_authorities(&self, child_id: i64) -> Result<Vec<i64>> {
+                let rows = sqlx::query(
+                    "SELECT responsible_authority_id AS a FROM placements WHERE child_id = $1 AND ends_on IS NULL \
+                     UNION SELECT host_authority_id FROM placements WHERE child_id = $1 AND ends_on IS NULL \
+                     UNION SELECT responsible_authority_id FROM episodes WHERE child_id = $1 \
+                     UNION SELECT host_authority_id FROM episodes WHERE child_id = $1 \
+                     UNION SELECT finder_authority_id FROM episodes WHERE child_id = $1 AND finder_authority_id IS NOT NULL",
+                )
+                .bind(child_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(|r| r.try_get::<i64, _>(0).map_err(StoreError::from)).collect()
+            }
+
+            async fn placements(&self, child_id: i64) -> Result<Vec<Placement>> {
+                sqlx::query(sqlx::AssertSqlSafe(format!("{PLACEMENT} WHERE child_id = $1 ORDER BY id")))
+                    .bind(child_id)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(placement_row)
+                    .collect()
+            }
+
+            async fn add_placement(&self, child_id: i64, p: &NewPlacement, audit: &AuditEntry) -> Result<Placement> {
+                let mut tx = self.begin_write().await?;
+                let exists = sqlx::query("SELECT id FROM children WHERE id = $1").bind(child_id).fetch_optional(&mut *tx).await?;
+                if exists.is_none() {
+                    return Err(StoreError::NotFound);
+                }
+                sqlx::query("UPDATE placements SET ends_on = $1 WHERE child_id = $2 AND ends_on IS NULL")
+                    .bind(&p.starts_on)
+                    .bind(child_id)
+                    .execute(&mut *tx)
+                    .await?;
+                let placement = insert_placement(&mut tx, child_id, p).await?;
+                sqlx::query("UPDATE children SET version = version + 1 WHERE id = $1").bind(child_id).execute(&mut *tx).await?;
+                append_audit(&mut tx, &AuditEntry { entity_id: Some(placement.id), ..audit.clone() }).await?;
+                tx.commit().await?;
+                Ok(placement)
+            }
+
+            async fn add_document(&self, child_id: i64, kind: &str, body: &str, user_id: i64, now: i64, audit: &AuditEntry) -> Result<Document> {
+                let mut tx = self.begin_write().await?;
+                let exists = sqlx::query("SELECT id FROM children WHERE id = $1").bind(child_id).fetch_optional(&mut *tx).await?;
+                if exists.is_none() {
+                    return Err(StoreError::NotFound);
+                }
+                let row = sqlx::query(
+                    "INSERT INTO child_documents (child_id, kind, version, body, recorded_by, recorded_at) \
+                     VALUES ($1, $2, (SELECT COALESCE(MAX(version), 0) + 1 FROM child_documents WHERE child_id = $1 AND kind = $2), $3, $4, $5) \
+                     RETURNING id, child_id, kind, version, body, recorded_by, recorded_at",
+                )
+                .bind(child_id)
+                .bind(kind)
+                .bind(body)
+                .bind(user_id)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                let doc = Document {
+                    id: row.try_get("id")?,
+                    child_id: row.try_get("child_id")?,
+                    kind: row.try_get("kind")?,
+                    version: row.try_get("version")?,
+                    body: row.try_get("body")?,
+                    recorded_by: row.try_get("recorded_by")?,
+                    recorded_at: row.try_get("recorded_at")?,
+                };
+                append_audit(&mut tx, &AuditEntry { entity_id: Some(doc.id), ..audit.clone() }).await?;
+                tx.commit().await?;
+                Ok(doc)
+            }
+
+            async fn documents(&self, child_id: i64) -> Result<Vec<Document>> {
+                let rows = sqlx::query(
+                    "SELECT id, child_id, kind, version, body, recorded_by, recorded_at FROM child_documents \
+                     WHERE child_id = $1 ORDER BY kind, version",
+                )
+                .bind(child_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(Document {
+                            id: r.try_get("id")?,
+                            child_id: r.try_get("child_id")?,
+                            kind: r.try_get("kind")?,
+                            version: r.try_get("version")?,
+                            body: r.try_get("body")?,
+                            recorded_by: r.try_get("recorded_by")?,
+                            recorded_at: r.try_get("recorded_at")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn open_episode(&self, child_id: i64, now: i64, audit: &AuditEntry) -> Result<Episode> {
+                let mut tx = self.begin_write().await?;
+                let placement = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "{PLACEMENT} WHERE child_id = $1 AND ends_on IS NULL ORDER BY id DESC LIMIT 1"
+                )))
+                .bind(child_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| placement_row(&r))
+                .transpose()?
+                .ok_or(StoreError::NotFound)?;
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "INSERT INTO episodes (child_id, version, responsible_authority_id, host_authority_id, opened_at) \
+                     VALUES ($1, 1, $2, $3, $4) RETURNING id, child_id, version, responsible_authority_id, host_authority_id, finder_authority_id, opened_at, closed_at"
+                )))
+                .bind(child_id)
+                .bind(placement.responsible_authority_id)
+                .bind(placement.host_authority_id)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                let episode = episode_row(&row)?;
+                append_audit(&mut tx, &AuditEntry { entity_id: Some(episode.id), ..audit.clone() }).await?;
+                tx.commit().await?;
+                Ok(episode)
+            }
+
+            async fn episode(&self, id: i64) -> Result<Option<Episode>> {
+                sqlx::query(sqlx::AssertSqlSafe(format!("{EPISODE} WHERE id = $1")))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(|r| episode_row(&r))
+                    .transpose()
+            }
+
+            async fn set_finder(&self, episode_id: i64, expected_version: i64, finder: Option<i64>, audit: &AuditEntry) -> Result<Episode> {
+                let mut tx = self.begin_write().await?;
+                let row = sqlx::query(
+                    "UPDATE episodes SET finder_authority_id = $1, version = version + 1 WHERE id = $2 AND version = $3 \
+                     RETURNING id, child_id, version, responsible_authority_id, host_authority_id, finder_authority_id, opened_at, closed_at",
+                )
+                .bind(finder)
+                .bind(episode_id)
+                .bind(expected_version)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(row) = row else {
+                    let current = sqlx::query("SELECT version FROM episodes WHERE id = $1").bind(episode_id).fetch_optional(&mut *tx).await?;
+                    return Err(match current {
+                        Some(r) => StoreError::Conflict { current: r.try_get("version")? },
+                        None => StoreError::NotFound,
+                    });
+                };
+                let episode = episode_row(&row)?;
+                append_audit(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(episode)
+            }
+
+            async fn child_file(&self, child_id: i64) -> Result<Option<ChildFile>> {
+                let mut conn = self.pool.acquire().await?;
+                load_child_file(&mut conn, child_id).await
+            }
+
+            async fn append_event(
+                &self,
+                episode_id: i64,
+                expected_version: Option<i64>,
+                event: &NewEvent,
+                user_id: i64,
+                now: i64,
+                recompute: Recompute<'_>,
+                audit: &AuditEntry,
+            ) -> Result<(Episode, EventRecord, Vec<ObligationRecord>)> {
+                let mut tx = self.begin_write().await?;
+                let row = sqlx::query(
+                    "UPDATE episodes SET version = version + 1 WHERE id = $1 AND ($2 = 0 OR version = $2) \
+                     RETURNING id, child_id, version, responsible_authority_id, host_authority_id, finder_authority_id, opened_at, closed_at",
+                )
+                .bind(episode_id)
+                .bind(expected_version.unwrap_or(0))
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(row) = row else {
+                    let current = sqlx::query("SELECT version FROM episodes WHERE id = $1").bind(episode_id).fetch_optional(&mut *tx).await?;
+                    return Err(match current {
+                        Some(r) => StoreError::Conflict { current: r.try_get("version")? },
+                        None => StoreError::NotFound,
+                    });
+                };
+                let episode = episode_row(&row)?;
+                if let Some((corrected, _)) = &event.correction {
+                    let found = sqlx::query("SELECT id FROM events WHERE id = $1 AND episode_id = $2")
+                        .bind(corrected)
+                        .bind(episode_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if found.is_none() {
+                        return Err(StoreError::Constraint(format!("event {corrected} is not an event of episode {episode_id}")));
+                    }
+                }
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "INSERT INTO events (episode_id, at, body, recorded_by, recorded_at, corrects_event_id, correction_reason) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, episode_id, at, body, recorded_by, recorded_at, corrects_event_id, correction_reason"
+                )))
+                .bind(episode_id)
+                .bind(event.at)
+                .bind(&event.body)
+                .bind(user_id)
+                .bind(now)
+                .bind(event.correction.as_ref().map(|c| c.0))
+                .bind(event.correction.as_ref().map(|c| c.1.clone()))
+                .fetch_one(&mut *tx)
+                .await?;
+                let record = event_row(&row)?;
+                let obligations = replace_obligations(&mut tx, episode.child_id, now, recompute).await?;
+                append_audit(&mut tx, &AuditEntry { entity_id: Some(record.id), ..audit.clone() }).await?;
+                tx.commit().await?;
+                Ok((episode, record, obligations))
+            }
+
+            async fn recompute(&self, child_id: i64, now: i64, recompute: Recompute<'_>) -> Result<Vec<ObligationRecord>> {
+                let mut tx = self.begin_write().await?;
+                let out = replace_obligations(&mut tx, child_id, now, recompute).await?;
+                tx.commit().await?;
+                Ok(out)
+            }
+
+            async fn obligations(&self, f: &ObligationFilter) -> Result<Vec<ObligationRecord>> {
+                if f.authority_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let list: Vec<String> = (0..f.authority_ids.len()).map(|i| format!("${}", i + 5)).collect();
+                let sql = format!(
+                    "{OBLIGATION} WHERE ($1 = '' OR owner_role = $1) AND ($2 = 0 OR (due IS NOT NULL AND due < $3)) \
+                     AND ($4 = 0 OR (due IS NOT NULL AND due >= $4)) AND authority_id IN ({}) \
+                     ORDER BY CASE WHEN due IS NULL THEN 1 ELSE 0 END, due, rule, id LIMIT {} OFFSET {}",
+                    list.join(", "),
+                    f.limit.max(0),
+                    f.offset.max(0)
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(f.owner_role.clone().unwrap_or_default())
+                    .bind(i64::from(f.due_before.is_some()))
+                    .bind(f.due_before.unwrap_or(0))
+                    .bind(f.due_from.unwrap_or(0));
+                for a in &f.authority_ids {
+                    q = q.bind(*a);
+                }
+                q.fetch_all(&self.pool).await?.iter().map(obligation_row).collect()
+            }
+
+            async fn child_obligations(&self, child_id: i64) -> Result<Vec<ObligationRecord>> {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "{OBLIGATION} WHERE child_id = $1 ORDER BY CASE WHEN due IS NULL THEN 1 ELSE 0 END, due, rule, id"
+                )))
+                .bind(child_id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(obligation_row)
+                .collect()
+            }
+
+            async fn obligation(&self, id: i64) -> Result<Option<ObligationRecord>> {
+                sqlx::query(sqlx::AssertSqlSafe(format!("{OBLIGATION} WHERE id = $1")))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(|r| obligation_row(&r))
+                    .transpose()
+            }
+
+            async fn audit(&self, entries: &[AuditEntry]) -> Result<()> {
+                let mut tx = self.begin_write().await?;
+                for entry in entries {
+                    append_audit(&mut tx, entry).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn audit_log(&self) -> Result<(Vec<AuditRecord>, (i64, String))> {
+                let rows = sqlx::query(
+                    "SELECT id, at, user_id, action, entity, entity_id, child_id, remote_addr, prev_hash, hash FROM audit_log ORDER BY id",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                let records = rows
+                    .iter()
+                    .map(|r| {
+                        Ok(AuditRecord {
+                            id: r.try_get("id")?,
+                            at: r.try_get("at")?,
+                            user_id: r.try_get("user_id")?,
+                            action: r.try_get("action")?,
+                            entity: r.try_get("entity")?,
+                            entity_id: r.try_get("entity_id")?,
+                            child_id: r.try_get("child_id")?,
+                            remote_addr: r.try_get("remote_addr")?,
+                            prev_hash: r.try_get("prev_hash")?,
+                            hash: r.try_get("hash")?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let head = sqlx::query("SELECT last_id, last_hash FROM audit_head WHERE only_row = 1").fetch_one(&self.pool).await?;
+                Ok((records, (head.try_get("last_id")?, head.try_get("last_hash")?)))
+            }
+
+            async fn backup_to(&self, path: &std::path::Path) -> Result<()> {
+                self.backup(path).await
+            }
+        }
+    };
+}
+
+pub(crate) use impl_repository;

@@ -1,0 +1,47 @@
+//! The embedded SQLite store: one file, WAL journal, and `BEGIN IMMEDIATE` for every write
+//! transaction so that writers queue for the lock up front instead of failing mid-transaction.
+
+use std::path::Path;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{SqliteConnection, SqlitePool};
+
+
+
+/// The SQLite implementation of the repository.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+impl SqliteStore {
+    /// Opens (creating if needed) and migrates the database file.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        MIGRATOR.run(&pool).await.map_err(|e| crate::StoreError::Database(e.into()))?;
+        Ok(Self { pool })
+    }
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// `VACUUM INTO` writes a consistent, compacted copy while readers and writers carry on.
+    async fn backup(&self, path: &Path) -> Result<()> {
+        let target = path.to_string_lossy().into_owned();
+        sqlx::query("VACUUM INTO $1").bind(target).execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+crate::shared::impl_repository!(SqliteStore, SqliteConnection, Backend::Sqlite);
