@@ -1,7 +1,10 @@
 //! `homeward`: the command-line entry point.
 
+mod admin;
+mod demo;
 mod evaluate;
 mod rules;
+mod server;
 mod setup;
 
 use std::path::PathBuf;
@@ -40,6 +43,22 @@ enum Command {
         #[command(subcommand)]
         command: rules::RulesCommand,
     },
+    /// Start the web server (JSON API, OpenAPI, health check).
+    Serve(server::ServeArgs),
+    /// Load the synthetic demo partnership into an empty database.
+    Demo(server::DemoArgs),
+    /// Manage user accounts.
+    Users {
+        #[command(subcommand)]
+        command: admin::UsersCommand,
+    },
+    /// Write a consistent copy of the database while it is in use.
+    Backup(admin::BackupArgs),
+    /// Check the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: admin::AuditCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -49,6 +68,11 @@ fn main() -> ExitCode {
             match cli.command {
                 Command::Evaluate { file, at } => evaluate::run(&setup, &file, at.as_deref()),
                 Command::Rules { command } => rules::run(&setup, command),
+                Command::Serve(args) => setup::block_on(server::serve(setup, args)),
+                Command::Demo(args) => setup::block_on(server::demo(setup, args)),
+                Command::Users { command } => setup::block_on(admin::users(setup, command)),
+                Command::Backup(args) => setup::block_on(admin::backup(args)),
+                Command::Audit { command } => setup::block_on(admin::audit(command)),
             }
         });
     match result {

@@ -62,3 +62,29 @@ impl Setup {
         Ok(Self { catalog, calendar })
     }
 }
+
+impl Failure {
+    /// A failure of the environment (database, network): exit status 1.
+    pub fn runtime(message: impl std::fmt::Display) -> Self {
+        Self {
+            message: message.to_string(),
+            code: 1,
+        }
+    }
+}
+
+/// Runs an async command on a fresh multi-threaded runtime.
+pub fn block_on<F: std::future::Future<Output = Result<String, Failure>>>(
+    f: F,
+) -> Result<String, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Failure::runtime)?
+        .block_on(f)
+}
+
+/// The database URL of `--database`, defaulting to `./homeward.db`.
+pub fn database_url(arg: Option<&str>) -> String {
+    arg.map_or_else(|| "sqlite:homeward.db".to_owned(), str::to_owned)
+}

@@ -50,7 +50,9 @@ impl From<sqlx::Error> for StoreError {
         match &e {
             sqlx::Error::RowNotFound => StoreError::NotFound,
             sqlx::Error::Database(d)
-                if d.is_unique_violation() || d.is_foreign_key_violation() || d.is_check_violation() =>
+                if d.is_unique_violation()
+                    || d.is_foreign_key_violation()
+                    || d.is_check_violation() =>
             {
                 StoreError::Constraint(d.message().to_owned())
             }
@@ -63,7 +65,8 @@ impl From<sqlx::Error> for StoreError {
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Computes the obligations of a child from its file, inside the transaction that changed it.
-pub type Recompute<'a> = &'a (dyn Fn(&ChildFile) -> std::result::Result<Vec<NewObligation>, String> + Sync);
+pub type Recompute<'a> =
+    &'a (dyn Fn(&ChildFile) -> std::result::Result<Vec<NewObligation>, String> + Sync);
 
 /// Which database a store uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,22 +97,47 @@ pub trait Repository: Send + Sync {
     /// A user by ID.
     async fn user(&self, id: i64) -> Result<Option<User>>;
     /// Records an API token (its hash) for a user.
-    async fn create_token(&self, user_id: i64, token_hash: &str, label: &str, now: i64) -> Result<()>;
+    async fn create_token(
+        &self,
+        user_id: i64,
+        token_hash: &str,
+        label: &str,
+        now: i64,
+    ) -> Result<()>;
     /// The active user an API token (hash) belongs to.
     async fn user_by_token(&self, token_hash: &str) -> Result<Option<User>>;
     /// Records a session (its ID hash) with its CSRF token.
-    async fn create_session(&self, id_hash: &str, user_id: i64, csrf: &str, expires_at: i64) -> Result<()>;
+    async fn create_session(
+        &self,
+        id_hash: &str,
+        user_id: i64,
+        csrf: &str,
+        expires_at: i64,
+    ) -> Result<()>;
     /// The active user and CSRF token of an unexpired session.
     async fn session(&self, id_hash: &str, now: i64) -> Result<Option<(User, String)>>;
     /// Ends a session.
     async fn delete_session(&self, id_hash: &str) -> Result<()>;
 
     /// Adds a child with a first placement.
-    async fn create_child(&self, f: &ChildFields, p: &NewPlacement, now: i64, audit: &AuditEntry) -> Result<(Child, Placement)>;
+    async fn create_child(
+        &self,
+        f: &ChildFields,
+        p: &NewPlacement,
+        now: i64,
+        audit: &AuditEntry,
+    ) -> Result<(Child, Placement)>;
     /// A child.
     async fn child(&self, id: i64) -> Result<Option<Child>>;
     /// Changes a child if it is still at `expected_version`.
-    async fn update_child(&self, id: i64, expected_version: i64, f: &ChildFields, now: i64, audit: &AuditEntry) -> Result<Child>;
+    async fn update_child(
+        &self,
+        id: i64,
+        expected_version: i64,
+        f: &ChildFields,
+        now: i64,
+        audit: &AuditEntry,
+    ) -> Result<Child>;
     /// Children an authority may see (responsible, host or finder), by name.
     async fn children_for(&self, authority_id: i64, limit: i64, offset: i64) -> Result<Vec<Child>>;
     /// Authorities with a reason to see a child: current responsible and host authorities, and
@@ -118,9 +146,22 @@ pub trait Repository: Send + Sync {
     /// A child's placements, oldest first.
     async fn placements(&self, child_id: i64) -> Result<Vec<Placement>>;
     /// Starts a new placement, ending the current one the day it starts.
-    async fn add_placement(&self, child_id: i64, p: &NewPlacement, audit: &AuditEntry) -> Result<Placement>;
+    async fn add_placement(
+        &self,
+        child_id: i64,
+        p: &NewPlacement,
+        audit: &AuditEntry,
+    ) -> Result<Placement>;
     /// Adds the next version of a profile document.
-    async fn add_document(&self, child_id: i64, kind: &str, body: &str, user_id: i64, now: i64, audit: &AuditEntry) -> Result<Document>;
+    async fn add_document(
+        &self,
+        child_id: i64,
+        kind: &str,
+        body: &str,
+        user_id: i64,
+        now: i64,
+        audit: &AuditEntry,
+    ) -> Result<Document>;
     /// Every version of a child's documents, oldest first.
     async fn documents(&self, child_id: i64) -> Result<Vec<Document>>;
 
@@ -129,7 +170,13 @@ pub trait Repository: Send + Sync {
     /// An episode.
     async fn episode(&self, id: i64) -> Result<Option<Episode>>;
     /// Records where an episode ended (finder authority) if still at `expected_version`.
-    async fn set_finder(&self, episode_id: i64, expected_version: i64, finder: Option<i64>, audit: &AuditEntry) -> Result<Episode>;
+    async fn set_finder(
+        &self,
+        episode_id: i64,
+        expected_version: i64,
+        finder: Option<i64>,
+        audit: &AuditEntry,
+    ) -> Result<Episode>;
     /// Everything needed to evaluate a child.
     async fn child_file(&self, child_id: i64) -> Result<Option<ChildFile>>;
     /// Appends an event (if the episode is still at `expected_version`, when given), then
@@ -139,13 +186,16 @@ pub trait Repository: Send + Sync {
         episode_id: i64,
         expected_version: Option<i64>,
         event: &NewEvent,
-        user_id: i64,
-        now: i64,
         recompute: Recompute<'_>,
         audit: &AuditEntry,
     ) -> Result<(Episode, EventRecord, Vec<ObligationRecord>)>;
     /// Replaces a child's obligations with `recompute`'s answer (after a change of rules or facts).
-    async fn recompute(&self, child_id: i64, now: i64, recompute: Recompute<'_>) -> Result<Vec<ObligationRecord>>;
+    async fn recompute(
+        &self,
+        child_id: i64,
+        now: i64,
+        recompute: Recompute<'_>,
+    ) -> Result<Vec<ObligationRecord>>;
     /// Stored obligations matching a filter, by due (none last).
     async fn obligations(&self, filter: &ObligationFilter) -> Result<Vec<ObligationRecord>>;
     /// A child's stored obligations.
@@ -166,7 +216,12 @@ pub async fn open(url: &str) -> Result<Arc<dyn Repository>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(PostgresStore::connect(url).await?))
     } else {
-        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
-        Ok(Arc::new(SqliteStore::open(std::path::Path::new(path)).await?))
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        Ok(Arc::new(
+            SqliteStore::open(std::path::Path::new(path)).await?,
+        ))
     }
 }

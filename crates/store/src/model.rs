@@ -212,6 +212,10 @@ pub struct NewEvent {
     pub body: String,
     /// The event this corrects, and why.
     pub correction: Option<(i64, String)>,
+    /// Who records it.
+    pub recorded_by: i64,
+    /// When it is recorded (also the instant obligations are recomputed at).
+    pub recorded_at: i64,
 }
 
 /// An obligation as the engine computed it, stored for querying.

@@ -5,8 +5,6 @@ use std::path::Path;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgConnection, PgPool};
 
-
-
 /// The PostgreSQL implementation of the repository.
 #[derive(Clone, Debug)]
 pub struct PostgresStore {
@@ -18,8 +16,14 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 impl PostgresStore {
     /// Connects to and migrates the database.
     pub async fn connect(url: &str) -> Result<Self> {
-        let pool = PgPoolOptions::new().max_connections(16).connect(url).await?;
-        MIGRATOR.run(&pool).await.map_err(|e| crate::StoreError::Database(e.into()))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .connect(url)
+            .await?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| crate::StoreError::Database(e.into()))?;
         Ok(Self { pool })
     }
 
@@ -30,7 +34,9 @@ impl PostgresStore {
     /// A consistent copy of a PostgreSQL database is `pg_dump`'s job (it reads one snapshot
     /// while the server keeps working); `homeward backup` runs it for PostgreSQL URLs.
     async fn backup(&self, _path: &Path) -> Result<()> {
-        Err(crate::StoreError::Unsupported("back up PostgreSQL with `homeward backup`, which runs pg_dump"))
+        Err(crate::StoreError::Unsupported(
+            "back up PostgreSQL with `homeward backup`, which runs pg_dump",
+        ))
     }
 }
 

@@ -621,8 +621,6 @@ macro_rules! impl_repository {
                 episode_id: i64,
                 expected_version: Option<i64>,
                 event: &NewEvent,
-                user_id: i64,
-                now: i64,
                 recompute: Recompute<'_>,
                 audit: &AuditEntry,
             ) -> Result<(Episode, EventRecord, Vec<ObligationRecord>)> {
@@ -660,14 +658,14 @@ macro_rules! impl_repository {
                 .bind(episode_id)
                 .bind(event.at)
                 .bind(&event.body)
-                .bind(user_id)
-                .bind(now)
+                .bind(event.recorded_by)
+                .bind(event.recorded_at)
                 .bind(event.correction.as_ref().map(|c| c.0))
                 .bind(event.correction.as_ref().map(|c| c.1.clone()))
                 .fetch_one(&mut *tx)
                 .await?;
                 let record = event_row(&row)?;
-                let obligations = replace_obligations(&mut tx, episode.child_id, now, recompute).await?;
+                let obligations = replace_obligations(&mut tx, episode.child_id, event.recorded_at, recompute).await?;
                 append_audit(&mut tx, &AuditEntry { entity_id: Some(record.id), ..audit.clone() }).await?;
                 tx.commit().await?;
                 Ok((episode, record, obligations))

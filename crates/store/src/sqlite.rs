@@ -7,8 +7,6 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{SqliteConnection, SqlitePool};
 
-
-
 /// The SQLite implementation of the repository.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
@@ -27,8 +25,14 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-        MIGRATOR.run(&pool).await.map_err(|e| crate::StoreError::Database(e.into()))?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| crate::StoreError::Database(e.into()))?;
         Ok(Self { pool })
     }
 
@@ -39,7 +43,10 @@ impl SqliteStore {
     /// `VACUUM INTO` writes a consistent, compacted copy while readers and writers carry on.
     async fn backup(&self, path: &Path) -> Result<()> {
         let target = path.to_string_lossy().into_owned();
-        sqlx::query("VACUUM INTO $1").bind(target).execute(&self.pool).await?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 }

@@ -66,11 +66,25 @@ impl Role {
         use Role::*;
         match p {
             ReadChild | RecordEvent | ReadObligations => {
-                matches!(self, SocialWorker | TeamManager | SeniorManager | Edt | PoliceMissingCoordinator | RhiProvider)
+                matches!(
+                    self,
+                    SocialWorker
+                        | TeamManager
+                        | SeniorManager
+                        | Edt
+                        | PoliceMissingCoordinator
+                        | RhiProvider
+                )
             }
-            OpenEpisode => matches!(self, SocialWorker | TeamManager | SeniorManager | Edt | PoliceMissingCoordinator),
+            OpenEpisode => matches!(
+                self,
+                SocialWorker | TeamManager | SeniorManager | Edt | PoliceMissingCoordinator
+            ),
             EditChild => matches!(self, SocialWorker | TeamManager | SeniorManager | Edt),
-            ReadDisclosures => matches!(self, SocialWorker | TeamManager | SeniorManager | RhiProvider),
+            ReadDisclosures => matches!(
+                self,
+                SocialWorker | TeamManager | SeniorManager | RhiProvider
+            ),
             ReadAudit => matches!(self, Auditor),
         }
     }
@@ -85,9 +99,15 @@ impl fmt::Display for Role {
 impl FromStr for Role {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| {
-            format!("unknown role `{s}`; one of {}", Role::ALL.map(Role::as_str).join(", "))
-        })
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown role `{s}`; one of {}",
+                    Role::ALL.map(Role::as_str).join(", ")
+                )
+            })
     }
 }
 
@@ -113,7 +133,12 @@ pub enum Permission {
 /// Checks the caller's role and that their authority has a reason to see the child
 /// (responsible, host, or where an episode ended). A child the caller may not see is reported
 /// as not found, so its existence does not leak.
-pub async fn child_access(state: &AppState, caller: &Caller, child_id: i64, p: Permission) -> Result<(), ApiError> {
+pub async fn child_access(
+    state: &AppState,
+    caller: &Caller,
+    child_id: i64,
+    p: Permission,
+) -> Result<(), ApiError> {
     caller.require(p)?;
     let authorities = state.store.child_authorities(child_id).await?;
     if !authorities.contains(&caller.user.authority_id) {
@@ -123,8 +148,17 @@ pub async fn child_access(state: &AppState, caller: &Caller, child_id: i64, p: P
 }
 
 /// Checks access as [`child_access`] and records the read in the audit log.
-pub async fn audited_read(state: &AppState, caller: &Caller, child_id: i64, entity: &str, entity_id: i64) -> Result<(), ApiError> {
+pub async fn audited_read(
+    state: &AppState,
+    caller: &Caller,
+    child_id: i64,
+    entity: &str,
+    entity_id: i64,
+) -> Result<(), ApiError> {
     child_access(state, caller, child_id, Permission::ReadChild).await?;
-    state.store.audit(&[caller.audit("read", entity, Some(entity_id), Some(child_id), state.now())]).await?;
+    state
+        .store
+        .audit(&[caller.audit("read", entity, Some(entity_id), Some(child_id), state.now())])
+        .await?;
     Ok(())
 }

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
@@ -29,12 +29,19 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(ApiError::internal)?;
     let salt = SaltString::encode_b64(&salt).map_err(ApiError::internal)?;
-    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(ApiError::internal)
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(ApiError::internal)
 }
 
 /// Whether a password matches a stored hash.
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 /// A fresh random secret (session ID, CSRF or API token), hex.
@@ -69,12 +76,20 @@ impl Throttle {
 
     /// Records a failure.
     pub fn fail(&self, username: &str, now: Timestamp) {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner()).entry(username.to_owned()).or_default().push(now);
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(username.to_owned())
+            .or_default()
+            .push(now);
     }
 
     /// Clears failures after a successful sign-in.
     pub fn succeed(&self, username: &str) {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(username);
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(username);
     }
 }
 
@@ -94,11 +109,22 @@ pub struct Caller {
 impl Caller {
     /// Fails with 403 unless the role grants the permission.
     pub fn require(&self, p: Permission) -> Result<(), ApiError> {
-        if self.role.allows(p) { Ok(()) } else { Err(ApiError::forbidden()) }
+        if self.role.allows(p) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
     }
 
     /// An audit entry for something this caller did.
-    pub fn audit(&self, action: &str, entity: &str, entity_id: Option<i64>, child_id: Option<i64>, now: Timestamp) -> AuditEntry {
+    pub fn audit(
+        &self,
+        action: &str,
+        entity: &str,
+        entity_id: Option<i64>,
+        child_id: Option<i64>,
+        now: Timestamp,
+    ) -> AuditEntry {
         AuditEntry {
             at: micros(now),
             user_id: Some(self.user.id),
@@ -112,10 +138,15 @@ impl Caller {
 }
 
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
-        let (k, v) = kv.trim().split_once('=')?;
-        (k == name).then(|| v.to_owned())
-    })
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| {
+            let (k, v) = kv.trim().split_once('=')?;
+            (k == name).then(|| v.to_owned())
+        })
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -127,18 +158,35 @@ impl FromRequestParts<AppState> for Caller {
             .get::<ConnectInfo<std::net::SocketAddr>>()
             .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
         let now = state.now();
-        if let Some(token) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")) {
-            let user = state.store.user_by_token(&secret_hash(token.trim())).await?.ok_or_else(ApiError::unauthenticated)?;
+        if let Some(token) = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+        {
+            let user = state
+                .store
+                .user_by_token(&secret_hash(token.trim()))
+                .await?
+                .ok_or_else(ApiError::unauthenticated)?;
             return caller(user, remote_addr, None);
         }
         let Some(session_id) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(ApiError::unauthenticated());
         };
         let id_hash = secret_hash(&session_id);
-        let (user, csrf) = state.store.session(&id_hash, micros(now)).await?.ok_or_else(ApiError::unauthenticated)?;
+        let (user, csrf) = state
+            .store
+            .session(&id_hash, micros(now))
+            .await?
+            .ok_or_else(ApiError::unauthenticated)?;
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if !safe {
-            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
             if sent.is_empty() || secret_hash(sent) != secret_hash(&csrf) {
                 return Err(ApiError::csrf());
             }
@@ -152,5 +200,10 @@ fn caller(user: User, remote_addr: String, session: Option<String>) -> Result<Ca
         return Err(ApiError::unauthenticated());
     }
     let role = user.role.parse().map_err(ApiError::internal)?;
-    Ok(Caller { user, role, remote_addr, session })
+    Ok(Caller {
+        user,
+        role,
+        remote_addr,
+        session,
+    })
 }

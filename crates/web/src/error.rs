@@ -38,12 +38,24 @@ pub struct ErrorDetail {
 
 impl ApiError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), field: None }
+        Self {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+        }
     }
 
     /// 422: a field failed validation.
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: Some(field.into()), ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", message) }
+        Self {
+            field: Some(field.into()),
+            ..Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                message,
+            )
+        }
     }
 
     /// 400: the body is not the JSON the endpoint expects.
@@ -53,17 +65,29 @@ impl ApiError {
 
     /// 401: no valid session or token.
     pub fn unauthenticated() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "sign in or present an API token")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "sign in or present an API token",
+        )
     }
 
     /// 403: signed in, but the role may not do this.
     pub fn forbidden() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", "your role does not allow this")
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "your role does not allow this",
+        )
     }
 
     /// 403: a cookie-authenticated change without the session's CSRF token.
     pub fn csrf() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "csrf_token_invalid", "send the session's CSRF token in X-CSRF-Token")
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "csrf_token_invalid",
+            "send the session's CSRF token in X-CSRF-Token",
+        )
     }
 
     /// 404: no such record, or one the caller may not know exists.
@@ -76,24 +100,38 @@ impl ApiError {
         Self::new(
             StatusCode::CONFLICT,
             "version_conflict",
-            format!("the record was changed by someone else; it is now at version {current}: reload and try again"),
+            format!(
+                "the record was changed by someone else; it is now at version {current}: reload and try again"
+            ),
         )
     }
 
     /// 428: a change to a versioned record without `If-Match`.
     pub fn if_match_required() -> Self {
-        Self::new(StatusCode::PRECONDITION_REQUIRED, "if_match_required", "send If-Match with the ETag you read")
+        Self::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "if_match_required",
+            "send If-Match with the ETag you read",
+        )
     }
 
     /// 429: too many failed sign-ins.
     pub fn throttled() -> Self {
-        Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", "too many failed sign-ins; wait 15 minutes")
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "too many failed sign-ins; wait 15 minutes",
+        )
     }
 
     /// 500 with the detail logged, not returned.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(%detail, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "something went wrong; it has been logged")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "something went wrong; it has been logged",
+        )
     }
 
     /// The HTTP status.
@@ -116,7 +154,13 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { error: ErrorDetail { code: self.code.to_owned(), message: self.message, field: self.field } };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_owned(),
+                message: self.message,
+                field: self.field,
+            },
+        };
         (self.status, Json(body)).into_response()
     }
 }

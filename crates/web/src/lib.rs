@@ -65,7 +65,13 @@ pub struct AppState {
 
 impl AppState {
     /// A state over a store with the bundled packs and calendar.
-    pub fn new(store: Arc<dyn Repository>, catalog: Catalog, calendar: Calendar, clock: Clock, settings: Settings) -> Self {
+    pub fn new(
+        store: Arc<dyn Repository>,
+        catalog: Catalog,
+        calendar: Calendar,
+        clock: Clock,
+        settings: Settings,
+    ) -> Self {
         Self {
             store,
             catalog: Arc::new(catalog),
@@ -84,7 +90,7 @@ impl AppState {
 
 /// Microseconds since the epoch, the store's instant.
 pub fn micros(t: Timestamp) -> i64 {
-    i64::try_from(t.as_microsecond()).unwrap_or(i64::MAX)
+    t.as_microsecond()
 }
 
 /// The instant of a stored microsecond count.
@@ -94,14 +100,19 @@ pub fn instant(us: i64) -> Timestamp {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Homeward API", description = "Children missing from home or care: records, episodes, events and the obligations the protocols impose."),
+    info(
+        title = "Homeward API",
+        description = "Children missing from home or care: records, episodes, events and the obligations the protocols impose."
+    ),
     components(schemas(error::ErrorBody))
 )]
 struct ApiDoc;
 
 /// The API routes and their OpenAPI description.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(api::routes()).split_for_parts();
+    let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(api::routes())
+        .split_for_parts();
     openapi.info.version = env!("CARGO_PKG_VERSION").to_owned();
     (router, openapi)
 }

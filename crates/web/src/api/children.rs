@@ -11,7 +11,9 @@ use store::{Authority, ChildFields, NewPlacement};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::episodes::{EpisodeView, EventView, ObligationView, episode_view, event_view, obligation_view};
+use super::episodes::{
+    EpisodeView, EventView, ObligationView, episode_view, event_view, obligation_view,
+};
 use super::{Body, Page, PageQuery, etag, required_if_match};
 use crate::access::{Permission, audited_read, child_access};
 use crate::auth::Caller;
@@ -185,10 +187,19 @@ pub struct TimelineView {
     pub obligations: Vec<ObligationView>,
 }
 
-const DOCUMENT_KINDS: [&str; 4] = ["philomena_profile", "history_document", "trigger_plan", "pre_incident_risk_assessment"];
+const DOCUMENT_KINDS: [&str; 4] = [
+    "philomena_profile",
+    "history_document",
+    "trigger_plan",
+    "pre_incident_risk_assessment",
+];
 
 fn code_of(authorities: &[Authority], id: i64) -> String {
-    authorities.iter().find(|a| a.id == id).map(|a| a.code.clone()).unwrap_or_default()
+    authorities
+        .iter()
+        .find(|a| a.id == id)
+        .map(|a| a.code.clone())
+        .unwrap_or_default()
 }
 
 fn placement_view(authorities: &[Authority], p: &store::Placement) -> PlacementView {
@@ -207,7 +218,11 @@ fn placement_view(authorities: &[Authority], p: &store::Placement) -> PlacementV
     }
 }
 
-fn child_view(authorities: &[Authority], c: &store::Child, placement: Option<&store::Placement>) -> ChildView {
+fn child_view(
+    authorities: &[Authority],
+    c: &store::Child,
+    placement: Option<&store::Placement>,
+) -> ChildView {
     ChildView {
         id: c.id,
         version: c.version,
@@ -220,10 +235,18 @@ fn child_view(authorities: &[Authority], c: &store::Child, placement: Option<&st
 
 fn check_date(field: &str, s: &str) -> Result<jiff::civil::Date, ApiError> {
     let shaped = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
-    s.parse::<jiff::civil::Date>().ok().filter(|_| shaped).ok_or_else(|| ApiError::validation(field, "expected a date YYYY-MM-DD"))
+    s.parse::<jiff::civil::Date>()
+        .ok()
+        .filter(|_| shaped)
+        .ok_or_else(|| ApiError::validation(field, "expected a date YYYY-MM-DD"))
 }
 
-fn check_fields(state: &AppState, name: &str, dob: &str, facts: &Facts) -> Result<ChildFields, ApiError> {
+fn check_fields(
+    state: &AppState,
+    name: &str,
+    dob: &str,
+    facts: &Facts,
+) -> Result<ChildFields, ApiError> {
     if name.trim().is_empty() {
         return Err(ApiError::validation("$.name", "must not be empty"));
     }
@@ -232,25 +255,51 @@ fn check_fields(state: &AppState, name: &str, dob: &str, facts: &Facts) -> Resul
         return Err(ApiError::validation("$.dob", "is in the future"));
     }
     for (i, f) in facts.flags.iter().enumerate() {
-        f.parse::<Flag>().map_err(|e| ApiError::validation(format!("$.facts.flags[{i}]"), e.to_string()))?;
+        f.parse::<Flag>()
+            .map_err(|e| ApiError::validation(format!("$.facts.flags[{i}]"), e.to_string()))?;
     }
     for (i, c) in facts.concerns.iter().enumerate() {
-        c.parse::<Concern>().map_err(|e| ApiError::validation(format!("$.facts.concerns[{i}]"), e.to_string()))?;
+        c.parse::<Concern>()
+            .map_err(|e| ApiError::validation(format!("$.facts.concerns[{i}]"), e.to_string()))?;
     }
-    Ok(ChildFields { name: name.trim().to_owned(), dob: dob.to_owned(), facts: serde_json::to_string(facts).map_err(ApiError::internal)? })
+    Ok(ChildFields {
+        name: name.trim().to_owned(),
+        dob: dob.to_owned(),
+        facts: serde_json::to_string(facts).map_err(ApiError::internal)?,
+    })
 }
 
-async fn check_placement(state: &AppState, p: &PlacementBody, prefix: &str) -> Result<NewPlacement, ApiError> {
+async fn check_placement(
+    state: &AppState,
+    p: &PlacementBody,
+    prefix: &str,
+) -> Result<NewPlacement, ApiError> {
     let authorities = state.store.authorities().await?;
     let find = |code: &str, field: &str| {
-        authorities.iter().find(|a| a.code == code).cloned().ok_or_else(|| ApiError::validation(format!("{prefix}.{field}"), format!("no authority with code `{code}`")))
+        authorities
+            .iter()
+            .find(|a| a.code == code)
+            .cloned()
+            .ok_or_else(|| {
+                ApiError::validation(
+                    format!("{prefix}.{field}"),
+                    format!("no authority with code `{code}`"),
+                )
+            })
     };
     let responsible = find(&p.responsible_authority, "responsible_authority")?;
     let host = find(&p.host_authority, "host_authority")?;
-    p.legal_status.parse::<LegalStatus>().map_err(|e| ApiError::validation(format!("{prefix}.legal_status"), e.to_string()))?;
-    p.placement_type.parse::<PlacementType>().map_err(|e| ApiError::validation(format!("{prefix}.placement_type"), e.to_string()))?;
+    p.legal_status
+        .parse::<LegalStatus>()
+        .map_err(|e| ApiError::validation(format!("{prefix}.legal_status"), e.to_string()))?;
+    p.placement_type
+        .parse::<PlacementType>()
+        .map_err(|e| ApiError::validation(format!("{prefix}.placement_type"), e.to_string()))?;
     if p.travel_minutes < 0 {
-        return Err(ApiError::validation(format!("{prefix}.travel_minutes"), "must be 0 or more"));
+        return Err(ApiError::validation(
+            format!("{prefix}.travel_minutes"),
+            "must be 0 or more",
+        ));
     }
     check_date(&format!("{prefix}.starts_on"), &p.starts_on)?;
     Ok(NewPlacement {
@@ -258,7 +307,11 @@ async fn check_placement(state: &AppState, p: &PlacementBody, prefix: &str) -> R
         host_authority_id: host.id,
         legal_status: p.legal_status.clone(),
         placement_type: p.placement_type.clone(),
-        police_force: p.police_force.clone().filter(|f| !f.trim().is_empty()).unwrap_or(host.police_force),
+        police_force: p
+            .police_force
+            .clone()
+            .filter(|f| !f.trim().is_empty())
+            .unwrap_or(host.police_force),
         travel_minutes: p.travel_minutes,
         starts_on: p.starts_on.clone(),
     })
@@ -267,11 +320,19 @@ async fn check_placement(state: &AppState, p: &PlacementBody, prefix: &str) -> R
 /// The authorities of the partnership and beyond.
 #[utoipa::path(get, path = "/api/v1/authorities", tag = "children",
     responses((status = 200, body = [AuthorityView]), (status = 401, body = ErrorBody)))]
-async fn list_authorities(State(state): State<AppState>, _caller: Caller) -> Result<Json<Vec<AuthorityView>>, ApiError> {
+async fn list_authorities(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Result<Json<Vec<AuthorityView>>, ApiError> {
     let list = state.store.authorities().await?;
     Ok(Json(
         list.into_iter()
-            .map(|a| AuthorityView { code: a.code, name: a.name, protocol: a.protocol, police_force: a.police_force })
+            .map(|a| AuthorityView {
+                code: a.code,
+                name: a.name,
+                protocol: a.protocol,
+                police_force: a.police_force,
+            })
             .collect(),
     ))
 }
@@ -279,42 +340,91 @@ async fn list_authorities(State(state): State<AppState>, _caller: Caller) -> Res
 /// Children the caller's authority may see (responsible, host or where an episode ended).
 #[utoipa::path(get, path = "/api/v1/children", tag = "children", params(PageQuery),
     responses((status = 200, body = Page<ChildView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn list_children(State(state): State<AppState>, caller: Caller, Query(q): Query<PageQuery>) -> Result<Json<Page<ChildView>>, ApiError> {
+async fn list_children(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<PageQuery>,
+) -> Result<Json<Page<ChildView>>, ApiError> {
     caller.require(Permission::ReadChild)?;
     let (limit, offset, page, per_page) = q.window()?;
-    let children = state.store.children_for(caller.user.authority_id, limit, offset).await?;
+    let children = state
+        .store
+        .children_for(caller.user.authority_id, limit, offset)
+        .await?;
     let now = state.now();
-    let audit: Vec<_> = children.iter().map(|c| caller.audit("read", "child_list", Some(c.id), Some(c.id), now)).collect();
+    let audit: Vec<_> = children
+        .iter()
+        .map(|c| caller.audit("read", "child_list", Some(c.id), Some(c.id), now))
+        .collect();
     state.store.audit(&audit).await?;
     let authorities = state.store.authorities().await?;
-    let items = children.iter().map(|c| child_view(&authorities, c, None)).collect();
-    Ok(Json(Page { items, page, per_page }))
+    let items = children
+        .iter()
+        .map(|c| child_view(&authorities, c, None))
+        .collect();
+    Ok(Json(Page {
+        items,
+        page,
+        per_page,
+    }))
 }
 
 /// Records a new child with a first placement; the caller's authority must be its responsible
 /// or host authority.
 #[utoipa::path(post, path = "/api/v1/children", tag = "children", request_body = NewChild,
     responses((status = 201, body = ChildView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_child(State(state): State<AppState>, caller: Caller, Body(body): Body<NewChild>) -> Result<impl IntoResponse, ApiError> {
+async fn create_child(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<NewChild>,
+) -> Result<impl IntoResponse, ApiError> {
     caller.require(Permission::EditChild)?;
     let fields = check_fields(&state, &body.name, &body.dob, &body.facts)?;
     let placement = check_placement(&state, &body.placement, "$.placement").await?;
-    if ![placement.responsible_authority_id, placement.host_authority_id].contains(&caller.user.authority_id) {
-        return Err(ApiError::validation("$.placement", "your authority must be the responsible or host authority"));
+    if ![
+        placement.responsible_authority_id,
+        placement.host_authority_id,
+    ]
+    .contains(&caller.user.authority_id)
+    {
+        return Err(ApiError::validation(
+            "$.placement",
+            "your authority must be the responsible or host authority",
+        ));
     }
     let now = state.now();
-    let (child, placement) = state.store.create_child(&fields, &placement, micros(now), &caller.audit("write", "child", None, None, now)).await?;
+    let (child, placement) = state
+        .store
+        .create_child(
+            &fields,
+            &placement,
+            micros(now),
+            &caller.audit("write", "child", None, None, now),
+        )
+        .await?;
     let authorities = state.store.authorities().await?;
     let view = child_view(&authorities, &child, Some(&placement));
-    Ok((StatusCode::CREATED, [(header::ETAG, etag(child.version))], Json(view)))
+    Ok((
+        StatusCode::CREATED,
+        [(header::ETAG, etag(child.version))],
+        Json(view),
+    ))
 }
 
 /// A child's record, with its ETag.
 #[utoipa::path(get, path = "/api/v1/children/{id}", tag = "children", params(("id" = i64, Path, description = "child ID")),
     responses((status = 200, body = ChildView), (status = 404, body = ErrorBody)))]
-async fn get_child(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<impl IntoResponse, ApiError> {
+async fn get_child(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<impl IntoResponse, ApiError> {
     audited_read(&state, &caller, id, "child", id).await?;
-    let file = state.store.child_file(id).await?.ok_or_else(ApiError::not_found)?;
+    let file = state
+        .store
+        .child_file(id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     let authorities = state.store.authorities().await?;
     let view = child_view(&authorities, &file.child, file.placement.as_ref());
     Ok(([(header::ETAG, etag(file.child.version))], Json(view)))
@@ -336,33 +446,62 @@ async fn update_child(
     let expected = required_if_match(&headers)?;
     let fields = check_fields(&state, &body.name, &body.dob, &body.facts)?;
     let now = state.now();
-    let child = state.store.update_child(id, expected, &fields, micros(now), &caller.audit("write", "child", Some(id), Some(id), now)).await?;
+    let child = state
+        .store
+        .update_child(
+            id,
+            expected,
+            &fields,
+            micros(now),
+            &caller.audit("write", "child", Some(id), Some(id), now),
+        )
+        .await?;
     recompute_child(&state, id).await?;
-    let file = state.store.child_file(id).await?.ok_or_else(ApiError::not_found)?;
+    let file = state
+        .store
+        .child_file(id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     let authorities = state.store.authorities().await?;
-    Ok(([(header::ETAG, etag(child.version))], Json(child_view(&authorities, &child, file.placement.as_ref()))))
+    Ok((
+        [(header::ETAG, etag(child.version))],
+        Json(child_view(&authorities, &child, file.placement.as_ref())),
+    ))
 }
 
 /// Recomputes and stores a child's obligations after its facts changed.
 pub async fn recompute_child(state: &AppState, child_id: i64) -> Result<(), ApiError> {
     let now = state.now();
     let (catalog, calendar) = (state.catalog.clone(), state.calendar.clone());
-    let recompute = move |file: &store::ChildFile| evaluation::recompute(&catalog, &calendar, file, now);
-    state.store.recompute(child_id, micros(now), &recompute).await?;
+    let recompute =
+        move |file: &store::ChildFile| evaluation::recompute(&catalog, &calendar, file, now);
+    state
+        .store
+        .recompute(child_id, micros(now), &recompute)
+        .await?;
     Ok(())
 }
 
 /// Everything about a child, with the obligations open now.
 #[utoipa::path(get, path = "/api/v1/children/{id}/timeline", tag = "children", params(("id" = i64, Path, description = "child ID")),
     responses((status = 200, body = TimelineView), (status = 404, body = ErrorBody)))]
-async fn child_timeline(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<Json<TimelineView>, ApiError> {
+async fn child_timeline(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<TimelineView>, ApiError> {
     audited_read(&state, &caller, id, "timeline", id).await?;
-    let file = state.store.child_file(id).await?.ok_or_else(ApiError::not_found)?;
+    let file = state
+        .store
+        .child_file(id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     let authorities = state.store.authorities().await?;
     let placements = state.store.placements(id).await?;
     let documents = state.store.documents(id).await?;
     let now = state.now();
-    let evaluated = evaluation::evaluate(&state.catalog, &state.calendar, &file, now).unwrap_or_default();
+    let evaluated =
+        evaluation::evaluate(&state.catalog, &state.calendar, &file, now).unwrap_or_default();
     let obligations = evaluated
         .iter()
         .map(|(o, episode)| obligation_view(&state, &authorities, &file, o, *episode, now))
@@ -376,14 +515,25 @@ async fn child_timeline(State(state): State<AppState>, caller: Caller, Path(id):
         .episodes
         .iter()
         .map(|e| EpisodeWithEvents {
-            episode: episode_view(&authorities, e),
-            events: file.events.iter().filter(|x| x.episode_id == e.id).map(|x| event_view(&state, x)).collect(),
+            episode: episode_view(&state, &authorities, e),
+            events: file
+                .events
+                .iter()
+                .filter(|x| x.episode_id == e.id)
+                .map(|x| event_view(&state, x))
+                .collect(),
         })
         .collect();
     Ok(Json(TimelineView {
         child: child_view(&authorities, &file.child, file.placement.as_ref()),
-        placements: placements.iter().map(|p| placement_view(&authorities, p)).collect(),
-        documents: latest.into_iter().map(|d| document_view(&state, d)).collect(),
+        placements: placements
+            .iter()
+            .map(|p| placement_view(&authorities, p))
+            .collect(),
+        documents: latest
+            .into_iter()
+            .map(|d| document_view(&state, d))
+            .collect(),
         episodes,
         obligations,
     }))
@@ -396,17 +546,32 @@ fn document_view(state: &AppState, d: &store::Document) -> DocumentView {
         version: d.version,
         body: serde_json::from_str(&d.body).unwrap_or(Value::Null),
         recorded_by: d.recorded_by,
-        recorded_at: protocol::output::format_instant(&state.calendar, crate::instant(d.recorded_at)),
+        recorded_at: protocol::output::format_instant(
+            &state.calendar,
+            crate::instant(d.recorded_at),
+        ),
     }
 }
 
 /// A child's placements, oldest first.
 #[utoipa::path(get, path = "/api/v1/children/{id}/placements", tag = "children", params(("id" = i64, Path, description = "child ID")),
     responses((status = 200, body = [PlacementView]), (status = 404, body = ErrorBody)))]
-async fn list_placements(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<Json<Vec<PlacementView>>, ApiError> {
+async fn list_placements(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<PlacementView>>, ApiError> {
     audited_read(&state, &caller, id, "placements", id).await?;
     let authorities = state.store.authorities().await?;
-    Ok(Json(state.store.placements(id).await?.iter().map(|p| placement_view(&authorities, p)).collect()))
+    Ok(Json(
+        state
+            .store
+            .placements(id)
+            .await?
+            .iter()
+            .map(|p| placement_view(&authorities, p))
+            .collect(),
+    ))
 }
 
 /// Moves a child to a new placement (the current one ends the day this starts).
@@ -422,7 +587,14 @@ async fn add_placement(
     child_access(&state, &caller, id, Permission::EditChild).await?;
     let placement = check_placement(&state, &body, "$").await?;
     let now = state.now();
-    let p = state.store.add_placement(id, &placement, &caller.audit("write", "placement", None, Some(id), now)).await?;
+    let p = state
+        .store
+        .add_placement(
+            id,
+            &placement,
+            &caller.audit("write", "placement", None, Some(id), now),
+        )
+        .await?;
     recompute_child(&state, id).await?;
     let authorities = state.store.authorities().await?;
     Ok((StatusCode::CREATED, Json(placement_view(&authorities, &p))))
@@ -431,9 +603,21 @@ async fn add_placement(
 /// Every version of a child's profile documents.
 #[utoipa::path(get, path = "/api/v1/children/{id}/documents", tag = "children", params(("id" = i64, Path, description = "child ID")),
     responses((status = 200, body = [DocumentView]), (status = 404, body = ErrorBody)))]
-async fn list_documents(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<Json<Vec<DocumentView>>, ApiError> {
+async fn list_documents(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<DocumentView>>, ApiError> {
     audited_read(&state, &caller, id, "documents", id).await?;
-    Ok(Json(state.store.documents(id).await?.iter().map(|d| document_view(&state, d)).collect()))
+    Ok(Json(
+        state
+            .store
+            .documents(id)
+            .await?
+            .iter()
+            .map(|d| document_view(&state, d))
+            .collect(),
+    ))
 }
 
 /// Records a new version of a profile document (earlier versions are kept).
@@ -448,7 +632,10 @@ async fn add_document(
 ) -> Result<impl IntoResponse, ApiError> {
     child_access(&state, &caller, id, Permission::EditChild).await?;
     if !DOCUMENT_KINDS.contains(&body.kind.as_str()) {
-        return Err(ApiError::validation("$.kind", format!("one of {}", DOCUMENT_KINDS.join(", "))));
+        return Err(ApiError::validation(
+            "$.kind",
+            format!("one of {}", DOCUMENT_KINDS.join(", ")),
+        ));
     }
     if !body.body.is_object() {
         return Err(ApiError::validation("$.body", "expected a JSON object"));
@@ -456,7 +643,14 @@ async fn add_document(
     let now = state.now();
     let doc = state
         .store
-        .add_document(id, &body.kind, &body.body.to_string(), caller.user.id, micros(now), &caller.audit("write", "document", None, Some(id), now))
+        .add_document(
+            id,
+            &body.kind,
+            &body.body.to_string(),
+            caller.user.id,
+            micros(now),
+            &caller.audit("write", "document", None, Some(id), now),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(document_view(&state, &doc))))
 }
@@ -464,10 +658,25 @@ async fn add_document(
 /// Opens a missing episode under the child's current placement.
 #[utoipa::path(post, path = "/api/v1/children/{id}/episodes", tag = "episodes", params(("id" = i64, Path, description = "child ID")),
     responses((status = 201, body = EpisodeView), (status = 404, body = ErrorBody)))]
-async fn open_episode(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<impl IntoResponse, ApiError> {
+async fn open_episode(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<impl IntoResponse, ApiError> {
     child_access(&state, &caller, id, Permission::OpenEpisode).await?;
     let now = state.now();
-    let episode = state.store.open_episode(id, micros(now), &caller.audit("write", "episode", None, Some(id), now)).await?;
+    let episode = state
+        .store
+        .open_episode(
+            id,
+            micros(now),
+            &caller.audit("write", "episode", None, Some(id), now),
+        )
+        .await?;
     let authorities = state.store.authorities().await?;
-    Ok((StatusCode::CREATED, [(header::ETAG, etag(episode.version))], Json(episode_view(&authorities, &episode))))
+    Ok((
+        StatusCode::CREATED,
+        [(header::ETAG, etag(episode.version))],
+        Json(episode_view(&state, &authorities, &episode)),
+    ))
 }

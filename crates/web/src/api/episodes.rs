@@ -20,7 +20,9 @@ use crate::evaluation::{self, overdue};
 use crate::{AppState, instant, micros};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_episode, update_episode)).routes(routes!(record_event))
+    OpenApiRouter::new()
+        .routes(routes!(get_episode, update_episode))
+        .routes(routes!(record_event))
 }
 
 /// A missing episode.
@@ -120,10 +122,18 @@ pub struct RecordedEvent {
 }
 
 fn code(authorities: &[Authority], id: i64) -> String {
-    authorities.iter().find(|a| a.id == id).map(|a| a.code.clone()).unwrap_or_default()
+    authorities
+        .iter()
+        .find(|a| a.id == id)
+        .map(|a| a.code.clone())
+        .unwrap_or_default()
 }
 
-pub fn episode_view(authorities: &[Authority], e: &store::Episode) -> EpisodeView {
+pub fn episode_view(
+    state: &AppState,
+    authorities: &[Authority],
+    e: &store::Episode,
+) -> EpisodeView {
     EpisodeView {
         id: e.id,
         child_id: e.child_id,
@@ -131,7 +141,7 @@ pub fn episode_view(authorities: &[Authority], e: &store::Episode) -> EpisodeVie
         responsible_authority: code(authorities, e.responsible_authority_id),
         host_authority: code(authorities, e.host_authority_id),
         finder_authority: e.finder_authority_id.map(|id| code(authorities, id)),
-        opened_at: instant(e.opened_at).to_string(),
+        opened_at: protocol::output::format_instant(&state.calendar, instant(e.opened_at)),
     }
 }
 
@@ -148,7 +158,14 @@ pub fn event_view(state: &AppState, e: &store::EventRecord) -> EventView {
 }
 
 /// The view of an obligation computed now for display.
-pub fn obligation_view(state: &AppState, authorities: &[Authority], file: &ChildFile, o: &Obligation, episode_id: i64, now: Timestamp) -> ObligationView {
+pub fn obligation_view(
+    state: &AppState,
+    authorities: &[Authority],
+    file: &ChildFile,
+    o: &Obligation,
+    episode_id: i64,
+    now: Timestamp,
+) -> ObligationView {
     let stored = evaluation::recompute_one(&state.catalog, file, o, episode_id);
     ObligationView {
         id: None,
@@ -160,13 +177,20 @@ pub fn obligation_view(state: &AppState, authorities: &[Authority], file: &Child
         owner_role: stored.owner_role,
         authority: code(authorities, stored.authority_id),
         citation: stored.citation,
-        due: o.due.map(|d| protocol::output::format_instant(&state.calendar, d)),
+        due: o
+            .due
+            .map(|d| protocol::output::format_instant(&state.calendar, d)),
         status: status(o.due.map(micros), now),
     }
 }
 
 /// The view of a stored obligation, with its status at `now`.
-pub fn record_view(state: &AppState, authorities: &[Authority], o: &store::ObligationRecord, now: Timestamp) -> ObligationView {
+pub fn record_view(
+    state: &AppState,
+    authorities: &[Authority],
+    o: &store::ObligationRecord,
+    now: Timestamp,
+) -> ObligationView {
     ObligationView {
         id: Some(o.id),
         child_id: o.child_id,
@@ -177,7 +201,9 @@ pub fn record_view(state: &AppState, authorities: &[Authority], o: &store::Oblig
         owner_role: o.owner_role.clone(),
         authority: code(authorities, o.authority_id),
         citation: o.citation.clone(),
-        due: o.due.map(|d| protocol::output::format_instant(&state.calendar, instant(d))),
+        due: o
+            .due
+            .map(|d| protocol::output::format_instant(&state.calendar, instant(d))),
         status: status(o.due, now),
     }
 }
@@ -189,12 +215,23 @@ fn status(due: Option<i64>, now: Timestamp) -> String {
 /// An episode with its ETag.
 #[utoipa::path(get, path = "/api/v1/episodes/{id}", tag = "episodes", params(("id" = i64, Path, description = "episode ID")),
     responses((status = 200, body = EpisodeView), (status = 404, body = ErrorBody)))]
-async fn get_episode(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<impl IntoResponse, ApiError> {
+async fn get_episode(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<impl IntoResponse, ApiError> {
     caller.require(Permission::ReadChild)?;
-    let episode = state.store.episode(id).await?.ok_or_else(ApiError::not_found)?;
+    let episode = state
+        .store
+        .episode(id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     audited_read(&state, &caller, episode.child_id, "episode", id).await?;
     let authorities = state.store.authorities().await?;
-    Ok(([(header::ETAG, etag(episode.version))], Json(episode_view(&authorities, &episode))))
+    Ok((
+        [(header::ETAG, etag(episode.version))],
+        Json(episode_view(&state, &authorities, &episode)),
+    ))
 }
 
 /// Records where the child came to notice or was found (the finder authority, which then may
@@ -210,7 +247,11 @@ async fn update_episode(
     Body(body): Body<EpisodeUpdate>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(Permission::OpenEpisode)?;
-    let episode = state.store.episode(id).await?.ok_or_else(ApiError::not_found)?;
+    let episode = state
+        .store
+        .episode(id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     child_access(&state, &caller, episode.child_id, Permission::OpenEpisode).await?;
     let expected = required_if_match(&headers)?;
     let authorities = state.store.authorities().await?;
@@ -221,16 +262,29 @@ async fn update_episode(
                 .iter()
                 .find(|a| &a.code == c)
                 .map(|a| a.id)
-                .ok_or_else(|| ApiError::validation("$.finder_authority", format!("no authority with code `{c}`")))?,
+                .ok_or_else(|| {
+                    ApiError::validation(
+                        "$.finder_authority",
+                        format!("no authority with code `{c}`"),
+                    )
+                })?,
         ),
     };
     let now = state.now();
     let updated = state
         .store
-        .set_finder(id, expected, finder, &caller.audit("write", "episode", Some(id), Some(episode.child_id), now))
+        .set_finder(
+            id,
+            expected,
+            finder,
+            &caller.audit("write", "episode", Some(id), Some(episode.child_id), now),
+        )
         .await?;
     super::children::recompute_child(&state, episode.child_id).await?;
-    Ok(([(header::ETAG, etag(updated.version))], Json(episode_view(&authorities, &updated))))
+    Ok((
+        [(header::ETAG, etag(updated.version))],
+        Json(episode_view(&state, &authorities, &updated)),
+    ))
 }
 
 /// Records an event (timeline v1 shape) on an episode. The event is checked exactly as
@@ -247,11 +301,28 @@ async fn record_event(
     Body(body): Body<NewEventBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(Permission::RecordEvent)?;
-    let episode = state.store.episode(id).await?.ok_or_else(ApiError::not_found)?;
+    let episode = state
+        .store
+        .episode(id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     child_access(&state, &caller, episode.child_id, Permission::RecordEvent).await?;
     let expected = if_match(&headers)?;
-    let recorded = record(&state, &caller, &episode, body.event, body.correction_of.map(|c| (c, body.reason.unwrap_or_default())), expected).await?;
-    Ok((StatusCode::CREATED, [(header::ETAG, etag(recorded.episode.version))], Json(recorded)))
+    let recorded = record(
+        &state,
+        &caller,
+        &episode,
+        body.event,
+        body.correction_of
+            .map(|c| (c, body.reason.unwrap_or_default())),
+        expected,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::ETAG, etag(recorded.episode.version))],
+        Json(recorded),
+    ))
 }
 
 /// Checks and stores an event, recomputing the child's obligations (shared with discharges).
@@ -264,13 +335,21 @@ pub async fn record(
     expected: Option<i64>,
 ) -> Result<RecordedEvent, ApiError> {
     let now = state.now();
-    if let Some((_, reason)) = &correction {
-        if reason.trim().is_empty() {
-            return Err(ApiError::validation("$.reason", "a correction needs a reason"));
-        }
+    if let Some((_, reason)) = &correction
+        && reason.trim().is_empty()
+    {
+        return Err(ApiError::validation(
+            "$.reason",
+            "a correction needs a reason",
+        ));
     }
-    let file = state.store.child_file(episode.child_id).await?.ok_or_else(ApiError::not_found)?;
-    let doc = evaluation::document(&state.calendar, &file, now, Some((&event, episode.id))).map_err(|e| ApiError::validation("$", e.to_string()))?;
+    let file = state
+        .store
+        .child_file(episode.child_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let doc = evaluation::document(&state.calendar, &file, now, Some((&event, episode.id)))
+        .map_err(|e| ApiError::validation("$", e.to_string()))?;
     if let Err(e) = protocol::timeline::parse(&doc.json.to_string(), &state.catalog) {
         let own = doc.extra_index.map(|k| format!("$.events[{k}]"));
         let field = match own.as_deref().and_then(|p| e.path.strip_prefix(p)) {
@@ -279,21 +358,39 @@ pub async fn record(
         };
         return Err(ApiError::validation(field, e.message));
     }
-    let at = event["at"].as_str().and_then(|s| protocol::timeline::parse_instant(s).ok()).ok_or_else(|| ApiError::validation("$.event.at", "missing"))?;
+    let at = event["at"]
+        .as_str()
+        .and_then(|s| protocol::timeline::parse_instant(s).ok())
+        .ok_or_else(|| ApiError::validation("$.event.at", "missing"))?;
     if at > now + jiff::SignedDuration::from_mins(5) {
         return Err(ApiError::validation("$.event.at", "is in the future"));
     }
-    let new = NewEvent { at: micros(at), body: event.to_string(), correction };
+    let new = NewEvent {
+        at: micros(at),
+        body: event.to_string(),
+        correction,
+        recorded_by: caller.user.id,
+        recorded_at: micros(now),
+    };
     let (catalog, calendar) = (state.catalog.clone(), state.calendar.clone());
     let recompute = move |file: &ChildFile| evaluation::recompute(&catalog, &calendar, file, now);
     let (episode, record, obligations) = state
         .store
-        .append_event(episode.id, expected, &new, caller.user.id, micros(now), &recompute, &caller.audit("write", "event", None, Some(episode.child_id), now))
+        .append_event(
+            episode.id,
+            expected,
+            &new,
+            &recompute,
+            &caller.audit("write", "event", None, Some(episode.child_id), now),
+        )
         .await?;
     let authorities = state.store.authorities().await?;
     Ok(RecordedEvent {
         event: event_view(state, &record),
-        episode: episode_view(&authorities, &episode),
-        obligations: obligations.iter().map(|o| record_view(state, &authorities, o, now)).collect(),
+        episode: episode_view(state, &authorities, &episode),
+        obligations: obligations
+            .iter()
+            .map(|o| record_view(state, &authorities, o, now))
+            .collect(),
     })
 }

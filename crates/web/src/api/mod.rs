@@ -38,15 +38,23 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/json"));
         if !json {
-            return Err(ApiError::bad_request("send a JSON body with Content-Type: application/json"));
+            return Err(ApiError::bad_request(
+                "send a JSON body with Content-Type: application/json",
+            ));
         }
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|_| ApiError::bad_request("unreadable body"))?;
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|_| ApiError::bad_request("unreadable body"))?;
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         match serde_path_to_error::deserialize(&mut de) {
             Ok(v) => Ok(Body(v)),
             Err(e) => {
                 let path = e.path().to_string();
-                let field = if path == "." { "$".to_owned() } else { format!("$.{path}") };
+                let field = if path == "." {
+                    "$".to_owned()
+                } else {
+                    format!("$.{path}")
+                };
                 Err(ApiError::validation(field, e.into_inner().to_string()))
             }
         }
@@ -72,7 +80,10 @@ impl PageQuery {
             return Err(ApiError::validation("$.page", "must be 1 or more"));
         }
         if !(1..=200).contains(&per_page) {
-            return Err(ApiError::validation("$.per_page", "must be between 1 and 200"));
+            return Err(ApiError::validation(
+                "$.per_page",
+                "must be between 1 and 200",
+            ));
         }
         Ok((per_page, (page - 1) * per_page, page, per_page))
     }
@@ -96,7 +107,9 @@ pub fn etag(version: i64) -> HeaderValue {
 
 /// The version an `If-Match` header names, if any; malformed values are a validation error.
 pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
-    let Some(v) = headers.get(header::IF_MATCH) else { return Ok(None) };
+    let Some(v) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
     let s = v.to_str().unwrap_or_default().trim();
     let s = s.strip_prefix("W/").unwrap_or(s);
     s.strip_prefix("\"v")

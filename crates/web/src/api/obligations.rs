@@ -19,7 +19,9 @@ use crate::error::{ApiError, ErrorBody};
 use crate::{AppState, micros};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_obligations)).routes(routes!(discharge))
+    OpenApiRouter::new()
+        .routes(routes!(list_obligations))
+        .routes(routes!(discharge))
 }
 
 /// Which obligations to list.
@@ -53,38 +55,76 @@ pub struct Discharge {
 /// Obligations of the caller's authority, by due date (none last), with their status now.
 #[utoipa::path(get, path = "/api/v1/obligations", tag = "obligations", params(ObligationQuery),
     responses((status = 200, body = Page<ObligationView>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn list_obligations(State(state): State<AppState>, caller: Caller, Query(q): Query<ObligationQuery>) -> Result<Json<Page<ObligationView>>, ApiError> {
+async fn list_obligations(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ObligationQuery>,
+) -> Result<Json<Page<ObligationView>>, ApiError> {
     caller.require(Permission::ReadObligations)?;
-    let (limit, offset, page, per_page) = super::PageQuery { page: q.page, per_page: q.per_page }.window()?;
+    let (limit, offset, page, per_page) = super::PageQuery {
+        page: q.page,
+        per_page: q.per_page,
+    }
+    .window()?;
     let authorities = state.store.authorities().await?;
     let authority = match &q.authority {
         None => caller.user.authority_id,
-        Some(c) => authorities.iter().find(|a| &a.code == c).map(|a| a.id).ok_or_else(|| ApiError::validation("$.authority", format!("no authority with code `{c}`")))?,
+        Some(c) => authorities
+            .iter()
+            .find(|a| &a.code == c)
+            .map(|a| a.id)
+            .ok_or_else(|| {
+                ApiError::validation("$.authority", format!("no authority with code `{c}`"))
+            })?,
     };
     if authority != caller.user.authority_id {
         return Err(ApiError::forbidden());
     }
     if let Some(r) = &q.owner_role {
-        r.parse::<protocol::vocabulary::OwnerRole>().map_err(|e| ApiError::validation("$.owner_role", e.to_string()))?;
+        r.parse::<protocol::vocabulary::OwnerRole>()
+            .map_err(|e| ApiError::validation("$.owner_role", e.to_string()))?;
     }
     let now = state.now();
     let due_within = match q.due_within_hours {
-        Some(h) if !(1..=24 * 90).contains(&h) => return Err(ApiError::validation("$.due_within_hours", "between 1 and 2160")),
+        Some(h) if !(1..=24 * 90).contains(&h) => {
+            return Err(ApiError::validation(
+                "$.due_within_hours",
+                "between 1 and 2160",
+            ));
+        }
         Some(h) => Some(micros(now + jiff::SignedDuration::from_hours(h))),
         None => None,
     };
     let filter = ObligationFilter {
         authority_ids: vec![authority],
         owner_role: q.owner_role.clone(),
-        due_before: if q.overdue == Some(true) { Some(micros(now)) } else { due_within },
-        due_from: if q.overdue == Some(true) { None } else { due_within.map(|_| micros(now)) },
+        due_before: if q.overdue == Some(true) {
+            Some(micros(now))
+        } else {
+            due_within
+        },
+        due_from: if q.overdue == Some(true) {
+            None
+        } else {
+            due_within.map(|_| micros(now))
+        },
         limit,
         offset,
     };
     let rows = state.store.obligations(&filter).await?;
-    let audit: Vec<_> = rows.iter().map(|o| caller.audit("read", "obligation", Some(o.id), Some(o.child_id), now)).collect();
+    let audit: Vec<_> = rows
+        .iter()
+        .map(|o| caller.audit("read", "obligation", Some(o.id), Some(o.child_id), now))
+        .collect();
     state.store.audit(&audit).await?;
-    Ok(Json(Page { items: rows.iter().map(|o| record_view(&state, &authorities, o, now)).collect(), page, per_page }))
+    Ok(Json(Page {
+        items: rows
+            .iter()
+            .map(|o| record_view(&state, &authorities, o, now))
+            .collect(),
+        page,
+        per_page,
+    }))
 }
 
 /// Discharges an obligation with a note: records an `action_recorded` event naming the rule
@@ -92,15 +132,37 @@ async fn list_obligations(State(state): State<AppState>, caller: Caller, Query(q
 #[utoipa::path(post, path = "/api/v1/obligations/{id}/discharge", tag = "obligations", request_body = Discharge,
     params(("id" = i64, Path, description = "stored obligation ID")),
     responses((status = 201, body = RecordedEvent), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn discharge(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>, Body(body): Body<Discharge>) -> Result<impl IntoResponse, ApiError> {
+async fn discharge(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Body(body): Body<Discharge>,
+) -> Result<impl IntoResponse, ApiError> {
     caller.require(Permission::RecordEvent)?;
     if body.note.trim().is_empty() {
         return Err(ApiError::validation("$.note", "say what was done"));
     }
-    let obligation = state.store.obligation(id).await?.ok_or_else(ApiError::not_found)?;
-    child_access(&state, &caller, obligation.child_id, Permission::RecordEvent).await?;
-    let episode = state.store.episode(obligation.episode_id).await?.ok_or_else(ApiError::not_found)?;
-    let at = body.at.clone().unwrap_or_else(|| protocol::output::format_instant(&state.calendar, state.now()));
+    let obligation = state
+        .store
+        .obligation(id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    child_access(
+        &state,
+        &caller,
+        obligation.child_id,
+        Permission::RecordEvent,
+    )
+    .await?;
+    let episode = state
+        .store
+        .episode(obligation.episode_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let at = body
+        .at
+        .clone()
+        .unwrap_or_else(|| protocol::output::format_instant(&state.calendar, state.now()));
     let tag = match &obligation.share {
         Some(s) => format!("{}/{s}", obligation.rule),
         None => obligation.rule.clone(),
@@ -111,5 +173,9 @@ async fn discharge(State(state): State<AppState>, caller: Caller, Path(id): Path
         "satisfies": [tag],
     });
     let recorded = record(&state, &caller, &episode, event, None, None).await?;
-    Ok((StatusCode::CREATED, [(header::ETAG, etag(recorded.episode.version))], Json(recorded)))
+    Ok((
+        StatusCode::CREATED,
+        [(header::ETAG, etag(recorded.episode.version))],
+        Json(recorded),
+    ))
 }

@@ -9,12 +9,16 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::Body;
-use crate::auth::{Caller, SESSION_COOKIE, SESSION_HOURS, random_secret, secret_hash, verify_password};
+use crate::auth::{
+    Caller, SESSION_COOKIE, SESSION_HOURS, random_secret, secret_hash, verify_password,
+};
 use crate::error::{ApiError, ErrorBody};
 use crate::{AppState, micros};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(sign_in, sign_out)).routes(routes!(me))
+    OpenApiRouter::new()
+        .routes(routes!(sign_in, sign_out))
+        .routes(routes!(me))
 }
 
 /// Sign-in details.
@@ -64,13 +68,17 @@ fn me_of(user: &store::User) -> Me {
 /// Sign in with a user name and password; sets an HttpOnly, SameSite=Strict session cookie.
 #[utoipa::path(post, path = "/api/v1/session", request_body = SignIn, tag = "session",
     responses((status = 200, body = SessionStarted), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
-async fn sign_in(State(state): State<AppState>, Body(body): Body<SignIn>) -> Result<impl IntoResponse, ApiError> {
+async fn sign_in(
+    State(state): State<AppState>,
+    Body(body): Body<SignIn>,
+) -> Result<impl IntoResponse, ApiError> {
     let now = state.now();
     if state.throttle.blocked(&body.username, now) {
         return Err(ApiError::throttled());
     }
     let user = state.store.user_by_username(&body.username).await?;
-    let Some(user) = user.filter(|u| u.active && verify_password(&body.password, &u.password_hash)) else {
+    let Some(user) = user.filter(|u| u.active && verify_password(&body.password, &u.password_hash))
+    else {
         state.throttle.fail(&body.username, now);
         return Err(ApiError::unauthenticated());
     };
@@ -78,26 +86,48 @@ async fn sign_in(State(state): State<AppState>, Body(body): Body<SignIn>) -> Res
     let session = random_secret()?;
     let csrf = random_secret()?;
     let expires = now + jiff::SignedDuration::from_hours(SESSION_HOURS);
-    state.store.create_session(&secret_hash(&session), user.id, &csrf, micros(expires)).await?;
-    let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
+    state
+        .store
+        .create_session(&secret_hash(&session), user.id, &csrf, micros(expires))
+        .await?;
+    let secure = if state.settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     let cookie = format!(
         "{SESSION_COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
         SESSION_HOURS * 3600
     );
     let mut headers = HeaderMap::new();
-    headers.insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(ApiError::internal)?);
-    Ok((headers, Json(SessionStarted { user: me_of(&user), csrf_token: csrf })))
+    headers.insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(ApiError::internal)?,
+    );
+    Ok((
+        headers,
+        Json(SessionStarted {
+            user: me_of(&user),
+            csrf_token: csrf,
+        }),
+    ))
 }
 
 /// Sign out: ends the session.
 #[utoipa::path(delete, path = "/api/v1/session", tag = "session",
     responses((status = 204), (status = 401, body = ErrorBody)))]
-async fn sign_out(State(state): State<AppState>, caller: Caller) -> Result<impl IntoResponse, ApiError> {
+async fn sign_out(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<impl IntoResponse, ApiError> {
     if let Some(id_hash) = &caller.session {
         state.store.delete_session(id_hash).await?;
     }
     let mut headers = HeaderMap::new();
-    headers.insert(header::SET_COOKIE, HeaderValue::from_static("homeward_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"));
+    headers.insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("homeward_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+    );
     Ok((StatusCode::NO_CONTENT, headers))
 }
 

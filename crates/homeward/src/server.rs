@@ -1,0 +1,126 @@
+//! `homeward serve` and `homeward demo`.
+
+use std::net::SocketAddr;
+
+use clap::Args;
+use web::{AppState, Clock, Settings};
+
+use crate::demo;
+use crate::setup::{Failure, Setup, database_url};
+
+/// Options of `homeward serve`.
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
+    bind: SocketAddr,
+    /// Database: a SQLite file path (default ./homeward.db) or postgres://…
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
+    /// Load the synthetic demo partnership first if the database is empty.
+    #[arg(long)]
+    demo: bool,
+    /// Mark session cookies Secure (when served behind HTTPS).
+    #[arg(long)]
+    secure_cookies: bool,
+}
+
+/// Options of `homeward demo`.
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Database: a SQLite file path (default ./homeward.db) or postgres://…
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
+    /// Number of children (about five episodes each).
+    #[arg(long, default_value_t = 240)]
+    children: usize,
+    /// Seed of the generator (the same seed gives the same data).
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
+}
+
+async fn state(setup: Setup, url: &str, settings: Settings) -> Result<AppState, Failure> {
+    let store = store::open(url)
+        .await
+        .map_err(|e| Failure::runtime(format!("database {url}: {e}")))?;
+    Ok(AppState::new(
+        store,
+        setup.catalog,
+        setup.calendar,
+        Clock::System,
+        settings,
+    ))
+}
+
+async fn load_demo(state: &AppState, children: usize, seed: u64) -> Result<demo::Loaded, Failure> {
+    let hash = web::auth::hash_password(demo::DEMO_PASSWORD)
+        .map_err(|_| Failure::runtime("cannot hash the demo password"))?;
+    demo::load(
+        state.store.as_ref(),
+        state,
+        children,
+        state.now(),
+        &hash,
+        seed,
+    )
+    .await
+    .map_err(Failure::runtime)
+}
+
+fn summary(loaded: &demo::Loaded) -> String {
+    format!(
+        "demo partnership loaded: {} children, {} episodes\nsign in with any of these (password `{}`), or the same name with another role prefix\n(team-manager., senior-manager., edt., police-missing-coordinator., rhi-provider., admin., auditor.):\n  {}\n",
+        loaded.children,
+        loaded.episodes,
+        demo::DEMO_PASSWORD,
+        loaded.sign_ins.join("\n  ")
+    )
+}
+
+pub async fn serve(setup: Setup, args: ServeArgs) -> Result<String, Failure> {
+    let url = database_url(args.database.as_deref());
+    let state = state(
+        setup,
+        &url,
+        Settings {
+            secure_cookies: args.secure_cookies,
+        },
+    )
+    .await?;
+    if args.demo {
+        if state
+            .store
+            .authorities()
+            .await
+            .map_err(Failure::runtime)?
+            .is_empty()
+        {
+            let loaded = load_demo(&state, 240, 2026).await?;
+            print!("{}", summary(&loaded));
+        } else {
+            println!("the database already has data; serving it as it is");
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .map_err(|e| Failure::runtime(format!("{}: {e}", args.bind)))?;
+    println!(
+        "Homeward is serving http://{} (API docs at /api/docs) with {url}",
+        args.bind
+    );
+    let app = web::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(Failure::runtime)?;
+    Ok(String::new())
+}
+
+pub async fn demo(setup: Setup, args: DemoArgs) -> Result<String, Failure> {
+    let url = database_url(args.database.as_deref());
+    let state = state(setup, &url, Settings::default()).await?;
+    let loaded = load_demo(&state, args.children, args.seed).await?;
+    Ok(summary(&loaded))
+}
