@@ -1,0 +1,266 @@
+//! The authorisation matrix: every documented operation, called by every role at the child's
+//! authority, by a social worker of a foreign authority and anonymously. Each answer must be
+//! the expected status, and no refusal (nor a foreign user's list) may carry the child's data.
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+use web::access::Role;
+
+use super::{TestApp, on_both};
+
+/// Every (method, path) the OpenAPI document describes.
+pub fn documented_operations() -> Vec<(Method, String)> {
+    let doc = serde_json::to_value(web::api().1).unwrap_or_default();
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+        for m in ["get", "post", "put", "patch", "delete"] {
+            if item.get(m).is_some() {
+                ops.push((
+                    m.to_uppercase().parse().unwrap_or(Method::GET),
+                    path.clone(),
+                ));
+            }
+        }
+    }
+    ops.sort_by(|a, b| (a.1.clone(), a.0.to_string()).cmp(&(b.1.clone(), b.0.to_string())));
+    ops
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Actor {
+    Newham(Role),
+    Foreign,
+    Anonymous,
+}
+
+impl Actor {
+    fn user(self) -> Option<String> {
+        match self {
+            Actor::Newham(r) => Some(format!("{}.newham", r.as_str())),
+            Actor::Foreign => Some("social_worker.sheffield".into()),
+            Actor::Anonymous => None,
+        }
+    }
+}
+
+/// Which roles may: read a child, edit it, open an episode, record an event.
+const READERS: [Role; 6] = [
+    Role::SocialWorker,
+    Role::TeamManager,
+    Role::SeniorManager,
+    Role::Edt,
+    Role::PoliceMissingCoordinator,
+    Role::RhiProvider,
+];
+const EDITORS: [Role; 4] = [
+    Role::SocialWorker,
+    Role::TeamManager,
+    Role::SeniorManager,
+    Role::Edt,
+];
+const OPENERS: [Role; 5] = [
+    Role::SocialWorker,
+    Role::TeamManager,
+    Role::SeniorManager,
+    Role::Edt,
+    Role::PoliceMissingCoordinator,
+];
+
+/// The status each actor must get for an operation.
+fn expected(method: &Method, path: &str, actor: Actor) -> StatusCode {
+    use StatusCode as S;
+    let role = match actor {
+        Actor::Anonymous => return S::UNAUTHORIZED,
+        Actor::Foreign => Role::SocialWorker,
+        Actor::Newham(r) => r,
+    };
+    let foreign = actor == Actor::Foreign;
+    let allowed = |roles: &[Role], ok: S| {
+        if !roles.contains(&role) {
+            S::FORBIDDEN
+        } else if foreign {
+            S::NOT_FOUND
+        } else {
+            ok
+        }
+    };
+    match (method.as_str(), path) {
+        ("POST", "/api/v1/session") => S::UNAUTHORIZED, // sent with a wrong password
+        ("DELETE", "/api/v1/session") => S::NO_CONTENT,
+        ("GET", "/api/v1/me" | "/api/v1/authorities") => S::OK,
+        ("GET", "/api/v1/children" | "/api/v1/obligations") => {
+            if READERS.contains(&role) {
+                S::OK
+            } else {
+                S::FORBIDDEN
+            }
+        }
+        ("POST", "/api/v1/children") => {
+            if !EDITORS.contains(&role) {
+                S::FORBIDDEN
+            } else if foreign {
+                S::UNPROCESSABLE_ENTITY
+            } else {
+                S::CREATED
+            }
+        }
+        ("GET", _) => allowed(&READERS, S::OK),
+        ("PUT", _) => allowed(&EDITORS, S::OK),
+        ("POST", "/api/v1/children/{id}/placements" | "/api/v1/children/{id}/documents") => {
+            allowed(&EDITORS, S::CREATED)
+        }
+        ("POST", "/api/v1/children/{id}/episodes") => allowed(&OPENERS, S::CREATED),
+        ("PATCH", "/api/v1/episodes/{id}") => allowed(&OPENERS, S::OK),
+        ("POST", "/api/v1/episodes/{id}/events" | "/api/v1/obligations/{id}/discharge") => {
+            allowed(&READERS, S::CREATED)
+        }
+        other => unreachable!("no expectation for {other:?}: add it to the matrix"),
+    }
+}
+
+async fn call(
+    app: &TestApp,
+    method: &Method,
+    path: &str,
+    actor: Actor,
+    child: i64,
+    episode: i64,
+) -> (StatusCode, Value, String) {
+    let store = &app.state.store;
+    let child_version = store
+        .child(child)
+        .await
+        .ok()
+        .flatten()
+        .map_or(0, |c| c.version);
+    let episode_version = store
+        .episode(episode)
+        .await
+        .ok()
+        .flatten()
+        .map_or(0, |e| e.version);
+    let obligation = store
+        .child_obligations(child)
+        .await
+        .unwrap_or_default()
+        .first()
+        .map_or(0, |o| o.id);
+    let concrete = match path {
+        "/api/v1/obligations/{id}/discharge" => path.replace("{id}", &obligation.to_string()),
+        p if p.starts_with("/api/v1/episodes/") => p.replace("{id}", &episode.to_string()),
+        p => p.replace("{id}", &child.to_string()),
+    };
+    let placement = json!({"responsible_authority": "NEWHAM", "host_authority": "MERTON", "legal_status": "s20", "placement_type": "residential", "starts_on": "2024-02-01"});
+    let (body, if_match) = match (method.as_str(), path) {
+        // A different unknown name each time, so the matrix does not trip the sign-in throttle.
+        ("POST", "/api/v1/session") => (
+            Some(json!({"username": format!("nobody-{actor:?}"), "password": "wrong"})),
+            None,
+        ),
+        ("POST", "/api/v1/children") => (
+            Some(json!({"name": "Another Child", "dob": "2011-01-01", "placement": placement})),
+            None,
+        ),
+        ("PUT", _) => (
+            Some(
+                json!({"name": "Lee Example", "dob": "2009-04-04", "facts": {"flags": ["open_to_csc"]}}),
+            ),
+            Some(format!("\"v{child_version}\"")),
+        ),
+        ("POST", "/api/v1/children/{id}/placements") => (Some(placement), None),
+        ("POST", "/api/v1/children/{id}/documents") => (
+            Some(json!({"kind": "trigger_plan", "body": {"places": ["Stratford"]}})),
+            None,
+        ),
+        ("PATCH", _) => (
+            Some(json!({"finder_authority": null})),
+            Some(format!("\"v{episode_version}\"")),
+        ),
+        ("POST", "/api/v1/episodes/{id}/events") => (
+            Some(
+                json!({"event": {"at": "2024-09-06T20:30:00+01:00", "type": "notification_sent", "data": {"to": "IRO"}}}),
+            ),
+            None,
+        ),
+        ("POST", "/api/v1/obligations/{id}/discharge") => (Some(json!({"note": "done"})), None),
+        _ => (None, None),
+    };
+    let headers: Vec<(&str, &str)> = if_match
+        .as_deref()
+        .map(|v| vec![("if-match", v)])
+        .unwrap_or_default();
+    let r = app
+        .call(
+            method.clone(),
+            &concrete,
+            actor.user().as_deref(),
+            body,
+            &headers,
+        )
+        .await;
+    (r.status, r.json, r.text)
+}
+
+#[test]
+fn every_route_with_every_role_and_a_foreign_authority() {
+    on_both(|app| async move {
+        let (child, episode) = app.seed_child().await;
+        let r = app
+            .post(&format!("/api/v1/episodes/{episode}/events"), "social_worker.newham", json!({"event": {"at": "2024-09-06T20:00:00+01:00", "type": "reported_missing", "data": {"to": "Metropolitan Police"}}}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let mut actors: Vec<Actor> = Role::ALL.into_iter().map(Actor::Newham).collect();
+        actors.push(Actor::Foreign);
+        actors.push(Actor::Anonymous);
+        let ops = documented_operations();
+        let mut checked = 0;
+        for (method, path) in &ops {
+            for actor in &actors {
+                let want = expected(method, path, *actor);
+                let (status, json, text) = call(&app, method, path, *actor, child, episode).await;
+                assert_eq!(status, want, "{method} {path} as {actor:?}: {text}");
+                if !status.is_success() {
+                    assert!(
+                        json["error"]["code"].is_string(),
+                        "{method} {path} as {actor:?}: not an error body: {text}"
+                    );
+                    assert_eq!(
+                        json.as_object().map(|o| o.len()),
+                        Some(1),
+                        "{method} {path} as {actor:?}: extra data: {text}"
+                    );
+                }
+                if matches!(actor, Actor::Foreign | Actor::Anonymous) || (!status.is_success()) {
+                    assert!(
+                        !text.contains("Lee Example") && !text.contains("2009-04-04"),
+                        "{method} {path} as {actor:?} leaked the child: {text}"
+                    );
+                }
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, ops.len() * 10);
+    });
+}
+
+#[test]
+fn sensitive_obligation_lists_are_scoped_to_the_callers_authority() {
+    on_both(|app| async move {
+        app.seed_child().await;
+        let r = app
+            .get(
+                "/api/v1/obligations?authority=NEWHAM",
+                "social_worker.sheffield",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = app.get("/api/v1/children", "social_worker.merton").await;
+        assert_eq!(
+            r.json["items"].as_array().map(Vec::len),
+            Some(1),
+            "the host authority sees the child placed with it"
+        );
+        let r = app.get("/api/v1/children", "social_worker.sheffield").await;
+        assert_eq!(r.json["items"].as_array().map(Vec::len), Some(0));
+    });
+}
