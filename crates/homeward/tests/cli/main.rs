@@ -1,6 +1,7 @@
 //! End-to-end tests of the `homeward` binary: acceptance scenarios, the exact output format,
 //! rejected input and the rule-pack commands.
 
+mod admin;
 mod rejections;
 mod rules_commands;
 mod scenarios;

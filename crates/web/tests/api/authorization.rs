@@ -9,7 +9,7 @@ use web::access::Role;
 use super::{TestApp, on_both};
 
 /// Every (method, path) the OpenAPI document describes.
-pub fn documented_operations() -> Vec<(Method, String)> {
+pub(crate) fn documented_operations() -> Vec<(Method, String)> {
     let doc = serde_json::to_value(web::api().1).unwrap_or_default();
     let mut ops = Vec::new();
     for (path, item) in doc["paths"].as_object().into_iter().flatten() {
@@ -22,7 +22,7 @@ pub fn documented_operations() -> Vec<(Method, String)> {
             }
         }
     }
-    ops.sort_by(|a, b| (a.1.clone(), a.0.to_string()).cmp(&(b.1.clone(), b.0.to_string())));
+    ops.sort_by_key(|(m, p)| (p.clone(), m.to_string()));
     ops
 }
 

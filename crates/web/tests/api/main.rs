@@ -21,14 +21,14 @@ use tower::ServiceExt;
 use web::access::Role;
 use web::{AppState, Clock, Settings};
 
-pub const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 /// A running application over a fresh store, with users of every role at Newham and a social
 /// worker at Sheffield (a foreign authority), each with an API token named after them.
-pub struct TestApp {
-    pub state: AppState,
-    pub clock: Arc<Mutex<Timestamp>>,
-    pub router: axum::Router,
+pub(crate) struct TestApp {
+    pub(crate) state: AppState,
+    pub(crate) clock: Arc<Mutex<Timestamp>>,
+    pub(crate) router: axum::Router,
 }
 
 /// A cheap argon2id hash so tests do not spend seconds hashing (verification reads the
@@ -47,12 +47,12 @@ fn cheap_hash(password: &str) -> String {
         .unwrap_or_default()
 }
 
-pub fn token(username: &str) -> String {
+pub(crate) fn token(username: &str) -> String {
     format!("token-{username}")
 }
 
 impl TestApp {
-    pub async fn sqlite() -> Self {
+    pub(crate) async fn sqlite() -> Self {
         let dir =
             std::env::temp_dir().join(format!("homeward-api-{}-{}", std::process::id(), unique()));
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| unreachable!("{e}"));
@@ -65,7 +65,7 @@ impl TestApp {
     }
 
     /// The PostgreSQL app, or `None` outside scripts/test (which requires it).
-    pub async fn postgres() -> Option<Self> {
+    pub(crate) async fn postgres() -> Option<Self> {
         let Ok(server) = std::env::var("HOMEWARD_TEST_POSTGRES") else {
             assert!(
                 std::env::var("HOMEWARD_REQUIRE_POSTGRES").is_err(),
@@ -174,13 +174,13 @@ impl TestApp {
     }
 
     /// Moves the test clock.
-    pub fn set_now(&self, t: &str) {
+    pub(crate) fn set_now(&self, t: &str) {
         *self.clock.lock().unwrap_or_else(|p| p.into_inner()) =
             t.parse().unwrap_or_else(|e| unreachable!("{t}: {e}"));
     }
 
     /// Sends a request as `user` (by API token; `None` for anonymous).
-    pub async fn call(
+    pub(crate) async fn call(
         &self,
         method: Method,
         path: &str,
@@ -226,17 +226,17 @@ impl TestApp {
         }
     }
 
-    pub async fn get(&self, path: &str, user: &str) -> Reply {
+    pub(crate) async fn get(&self, path: &str, user: &str) -> Reply {
         self.call(Method::GET, path, Some(user), None, &[]).await
     }
 
-    pub async fn post(&self, path: &str, user: &str, body: Value) -> Reply {
+    pub(crate) async fn post(&self, path: &str, user: &str, body: Value) -> Reply {
         self.call(Method::POST, path, Some(user), Some(body), &[])
             .await
     }
 
     /// A Newham child in care placed in Merton, and an open episode: returns (child, episode).
-    pub async fn seed_child(&self) -> (i64, i64) {
+    pub(crate) async fn seed_child(&self) -> (i64, i64) {
         let r = self
             .post(
                 "/api/v1/children",
@@ -260,7 +260,7 @@ impl TestApp {
     }
 
     /// Number of audit rows.
-    pub async fn audit_rows(&self) -> usize {
+    pub(crate) async fn audit_rows(&self) -> usize {
         self.state
             .store
             .audit_log()
@@ -277,15 +277,15 @@ fn unique() -> u128 {
 }
 
 /// A response.
-pub struct Reply {
-    pub status: StatusCode,
-    pub headers: axum::http::HeaderMap,
-    pub json: Value,
-    pub text: String,
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: axum::http::HeaderMap,
+    pub(crate) json: Value,
+    pub(crate) text: String,
 }
 
 impl Reply {
-    pub fn etag(&self) -> String {
+    pub(crate) fn etag(&self) -> String {
         self.headers
             .get(header::ETAG)
             .and_then(|v| v.to_str().ok())
@@ -295,7 +295,7 @@ impl Reply {
 }
 
 /// Runs an async test body on SQLite and, under scripts/test, on PostgreSQL.
-pub fn on_both<F, Fut>(test: F)
+pub(crate) fn on_both<F, Fut>(test: F)
 where
     F: Fn(TestApp) -> Fut,
     Fut: std::future::Future<Output = ()>,

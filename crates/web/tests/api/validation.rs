@@ -6,6 +6,16 @@ use serde_json::{Value, json};
 
 use super::{TestApp, on_both};
 
+/// Method, path, body, extra headers, expected status and expected field.
+type Case<'a> = (
+    Method,
+    String,
+    Value,
+    &'a [(&'a str, &'a str)],
+    StatusCode,
+    &'a str,
+);
+
 async fn snapshot(app: &TestApp, child: i64) -> (usize, String) {
     let file = app.state.store.child_file(child).await.ok().flatten();
     let placements = app.state.store.placements(child).await.unwrap_or_default();
@@ -28,7 +38,7 @@ fn bad_requests_are_rejected_with_the_field_and_change_nothing() {
         let before = snapshot(&app, child).await;
         let current = [("if-match", etag.as_str())];
         let ev = |event: Value| json!({"event": event});
-        let cases: Vec<(Method, String, Value, &[(&str, &str)], StatusCode, &str)> = vec![
+        let cases: Vec<Case> = vec![
             (
                 Method::POST,
                 format!("/api/v1/episodes/{episode}/events"),
