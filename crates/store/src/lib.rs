@@ -189,6 +189,40 @@ pub trait Repository: Send + Sync {
         recompute: Recompute<'_>,
         audit: &AuditEntry,
     ) -> Result<(Episode, EventRecord, Vec<ObligationRecord>)>;
+    /// Records a meeting, its action items and its `meeting_held` event, recomputing the
+    /// child's obligations, in one transaction.
+    async fn record_meeting(
+        &self,
+        episode_id: i64,
+        meeting: &NewMeeting,
+        event: &NewEvent,
+        recompute: Recompute<'_>,
+        audit: &AuditEntry,
+    ) -> Result<(Meeting, Vec<ObligationRecord>)>;
+    /// An episode's meetings with their action items, oldest first.
+    async fn meetings(&self, episode_id: i64) -> Result<Vec<Meeting>>;
+    /// Records a return interview outcome and its event, recomputing the child's obligations.
+    async fn record_interview(
+        &self,
+        episode_id: i64,
+        interview: &NewInterview,
+        event: &NewEvent,
+        recompute: Recompute<'_>,
+        audit: &AuditEntry,
+    ) -> Result<(Interview, Vec<ObligationRecord>)>;
+    /// An episode's interview records, oldest first.
+    async fn interviews(&self, episode_id: i64) -> Result<Vec<Interview>>;
+    /// One interview record.
+    async fn interview(&self, id: i64) -> Result<Option<Interview>>;
+    /// A manager signs an interview off, if it is still at `expected_version`.
+    async fn sign_off_interview(
+        &self,
+        id: i64,
+        expected_version: i64,
+        user_id: i64,
+        at: i64,
+        audit: &AuditEntry,
+    ) -> Result<Interview>;
     /// Replaces a child's obligations with `recompute`'s answer (after a change of rules or facts).
     async fn recompute(
         &self,

@@ -345,3 +345,121 @@ pub struct AuditEntry {
     /// Client address.
     pub remote_addr: String,
 }
+
+/// A meeting to record (with the `meeting_held` event the engine reads).
+#[derive(Clone, Debug)]
+pub struct NewMeeting {
+    /// Meeting type (timeline-v1 vocabulary).
+    pub meeting_type: String,
+    /// When it was held.
+    pub held_at: i64,
+    /// Who chaired it.
+    pub chair: String,
+    /// Attendees (JSON list of `{name, role, agency}`).
+    pub attendees: String,
+    /// Decisions taken.
+    pub decisions: String,
+    /// Action items.
+    pub actions: Vec<NewAction>,
+}
+
+/// An action item agreed at a meeting.
+#[derive(Clone, Debug)]
+pub struct NewAction {
+    /// What is to be done.
+    pub description: String,
+    /// Who owns it.
+    pub owner: String,
+    /// By when, if agreed.
+    pub due_at: Option<i64>,
+}
+
+/// A recorded meeting.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Meeting {
+    /// ID.
+    pub id: i64,
+    /// Episode.
+    pub episode_id: i64,
+    /// The `meeting_held` event recorded with it.
+    pub event_id: i64,
+    /// Meeting type.
+    pub meeting_type: String,
+    /// When held.
+    pub held_at: i64,
+    /// Chair.
+    pub chair: String,
+    /// Attendees (JSON).
+    pub attendees: String,
+    /// Decisions.
+    pub decisions: String,
+    /// Action items.
+    pub actions: Vec<MeetingAction>,
+}
+
+/// A recorded action item.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MeetingAction {
+    /// ID.
+    pub id: i64,
+    /// Meeting.
+    pub meeting_id: i64,
+    /// What is to be done.
+    pub description: String,
+    /// Who owns it.
+    pub owner: String,
+    /// By when.
+    pub due_at: Option<i64>,
+    /// When done.
+    pub done_at: Option<i64>,
+}
+
+/// A return home interview outcome to record (with its `rhi_*` event).
+#[derive(Clone, Debug)]
+pub struct NewInterview {
+    /// `offered`, `completed`, `declined` or `no_engagement`.
+    pub outcome: String,
+    /// When.
+    pub at: i64,
+    /// Who offered or held it.
+    pub interviewer: String,
+    /// `in_person`, `telephone` or `video`.
+    pub mode: Option<String>,
+    /// Push factors identified.
+    pub push_factors: String,
+    /// Pull factors identified.
+    pub pull_factors: String,
+    /// Sensitive disclosures (shown only to roles that need them).
+    pub disclosures: String,
+}
+
+/// A recorded return home interview outcome.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Interview {
+    /// ID.
+    pub id: i64,
+    /// Episode.
+    pub episode_id: i64,
+    /// The event recorded with it.
+    pub event_id: i64,
+    /// Version (the ETag), raised by sign-off.
+    pub version: i64,
+    /// Outcome.
+    pub outcome: String,
+    /// When.
+    pub at: i64,
+    /// Interviewer.
+    pub interviewer: String,
+    /// Mode.
+    pub mode: Option<String>,
+    /// Push factors.
+    pub push_factors: String,
+    /// Pull factors.
+    pub pull_factors: String,
+    /// Sensitive disclosures.
+    pub disclosures: String,
+    /// Manager who signed it off.
+    pub signed_off_by: Option<i64>,
+    /// When.
+    pub signed_off_at: Option<i64>,
+}

@@ -244,6 +244,112 @@ macro_rules! impl_repository {
             Ok(out)
         }
 
+        const INTERVIEW_COLUMNS: &str = "id, episode_id, event_id, version, outcome, at, interviewer, mode, push_factors, pull_factors, disclosures, signed_off_by, signed_off_at";
+
+        fn interview_row(r: &<<$conn as sqlx::Connection>::Database as sqlx::Database>::Row) -> Result<Interview> {
+            Ok(Interview {
+                id: r.try_get("id")?,
+                episode_id: r.try_get("episode_id")?,
+                event_id: r.try_get("event_id")?,
+                version: r.try_get("version")?,
+                outcome: r.try_get("outcome")?,
+                at: r.try_get("at")?,
+                interviewer: r.try_get("interviewer")?,
+                mode: r.try_get("mode")?,
+                push_factors: r.try_get("push_factors")?,
+                pull_factors: r.try_get("pull_factors")?,
+                disclosures: r.try_get("disclosures")?,
+                signed_off_by: r.try_get("signed_off_by")?,
+                signed_off_at: r.try_get("signed_off_at")?,
+            })
+        }
+
+        /// Meetings whose `column` (`id` or `episode_id`) equals `value`, with their actions.
+        async fn load_meetings(conn: &mut $conn, column: &'static str, value: i64) -> Result<Vec<Meeting>> {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT id, episode_id, event_id, meeting_type, held_at, chair, attendees, decisions FROM meetings WHERE {column} = $1 ORDER BY id"
+            )))
+            .bind(value)
+            .fetch_all(&mut *conn)
+            .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                let id: i64 = r.try_get("id")?;
+                let actions = sqlx::query("SELECT id, meeting_id, description, owner, due_at, done_at FROM meeting_actions WHERE meeting_id = $1 ORDER BY id")
+                    .bind(id)
+                    .fetch_all(&mut *conn)
+                    .await?
+                    .iter()
+                    .map(|a| {
+                        Ok(MeetingAction {
+                            id: a.try_get("id")?,
+                            meeting_id: a.try_get("meeting_id")?,
+                            description: a.try_get("description")?,
+                            owner: a.try_get("owner")?,
+                            due_at: a.try_get("due_at")?,
+                            done_at: a.try_get("done_at")?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                out.push(Meeting {
+                    id,
+                    episode_id: r.try_get("episode_id")?,
+                    event_id: r.try_get("event_id")?,
+                    meeting_type: r.try_get("meeting_type")?,
+                    held_at: r.try_get("held_at")?,
+                    chair: r.try_get("chair")?,
+                    attendees: r.try_get("attendees")?,
+                    decisions: r.try_get("decisions")?,
+                    actions,
+                });
+            }
+            Ok(out)
+        }
+
+        /// Appends an event inside a transaction after bumping (and checking) the episode version.
+        async fn insert_event(conn: &mut $conn, episode_id: i64, expected_version: Option<i64>, event: &NewEvent) -> Result<(Episode, EventRecord)> {
+            let row = sqlx::query(
+                "UPDATE episodes SET version = version + 1 WHERE id = $1 AND ($2 = 0 OR version = $2) \
+                 RETURNING id, child_id, version, responsible_authority_id, host_authority_id, finder_authority_id, opened_at, closed_at",
+            )
+            .bind(episode_id)
+            .bind(expected_version.unwrap_or(0))
+            .fetch_optional(&mut *conn)
+            .await?;
+            let Some(row) = row else {
+                let current = sqlx::query("SELECT version FROM episodes WHERE id = $1").bind(episode_id).fetch_optional(&mut *conn).await?;
+                return Err(match current {
+                    Some(r) => StoreError::Conflict { current: r.try_get("version")? },
+                    None => StoreError::NotFound,
+                });
+            };
+            let episode = episode_row(&row)?;
+            if let Some((corrected, _)) = &event.correction {
+                let found = sqlx::query("SELECT id FROM events WHERE id = $1 AND episode_id = $2")
+                    .bind(corrected)
+                    .bind(episode_id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                if found.is_none() {
+                    return Err(StoreError::Constraint(format!("event {corrected} is not an event of episode {episode_id}")));
+                }
+            }
+            let row = sqlx::query(
+                "INSERT INTO events (episode_id, at, body, recorded_by, recorded_at, corrects_event_id, correction_reason) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, episode_id, at, body, recorded_by, recorded_at, corrects_event_id, correction_reason",
+            )
+            .bind(episode_id)
+            .bind(event.at)
+            .bind(&event.body)
+            .bind(event.recorded_by)
+            .bind(event.recorded_at)
+            .bind(event.correction.as_ref().map(|c| c.0))
+            .bind(event.correction.as_ref().map(|c| c.1.clone()))
+            .fetch_one(&mut *conn)
+            .await?;
+            Ok((episode, event_row(&row)?))
+        }
+
         async fn insert_placement(conn: &mut $conn, child_id: i64, p: &NewPlacement) -> Result<Placement> {
             let row = sqlx::query(
                 "INSERT INTO placements (child_id, responsible_authority_id, host_authority_id, legal_status, placement_type, police_force, travel_minutes, starts_on) \
@@ -625,50 +731,132 @@ macro_rules! impl_repository {
                 audit: &AuditEntry,
             ) -> Result<(Episode, EventRecord, Vec<ObligationRecord>)> {
                 let mut tx = self.begin_write().await?;
-                let row = sqlx::query(
-                    "UPDATE episodes SET version = version + 1 WHERE id = $1 AND ($2 = 0 OR version = $2) \
-                     RETURNING id, child_id, version, responsible_authority_id, host_authority_id, finder_authority_id, opened_at, closed_at",
+                let (episode, record) = insert_event(&mut tx, episode_id, expected_version, event).await?;
+                let obligations = replace_obligations(&mut tx, episode.child_id, event.recorded_at, recompute).await?;
+                append_audit(&mut tx, &AuditEntry { entity_id: Some(record.id), ..audit.clone() }).await?;
+                tx.commit().await?;
+                Ok((episode, record, obligations))
+            }
+
+            async fn record_meeting(
+                &self,
+                episode_id: i64,
+                m: &NewMeeting,
+                event: &NewEvent,
+                recompute: Recompute<'_>,
+                audit: &AuditEntry,
+            ) -> Result<(Meeting, Vec<ObligationRecord>)> {
+                let mut tx = self.begin_write().await?;
+                let (episode, record) = insert_event(&mut tx, episode_id, None, event).await?;
+                let id: i64 = sqlx::query(
+                    "INSERT INTO meetings (episode_id, event_id, meeting_type, held_at, chair, attendees, decisions) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
                 )
                 .bind(episode_id)
-                .bind(expected_version.unwrap_or(0))
+                .bind(record.id)
+                .bind(&m.meeting_type)
+                .bind(m.held_at)
+                .bind(&m.chair)
+                .bind(&m.attendees)
+                .bind(&m.decisions)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("id")?;
+                for a in &m.actions {
+                    sqlx::query("INSERT INTO meeting_actions (meeting_id, description, owner, due_at) VALUES ($1, $2, $3, $4)")
+                        .bind(id)
+                        .bind(&a.description)
+                        .bind(&a.owner)
+                        .bind(a.due_at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let obligations = replace_obligations(&mut tx, episode.child_id, event.recorded_at, recompute).await?;
+                append_audit(&mut tx, &AuditEntry { entity: "meeting".into(), entity_id: Some(id), ..audit.clone() }).await?;
+                let meeting = load_meetings(&mut tx, "id", id).await?.pop().ok_or(StoreError::NotFound)?;
+                tx.commit().await?;
+                Ok((meeting, obligations))
+            }
+
+            async fn meetings(&self, episode_id: i64) -> Result<Vec<Meeting>> {
+                let mut conn = self.pool.acquire().await?;
+                load_meetings(&mut conn, "episode_id", episode_id).await
+            }
+
+            async fn record_interview(
+                &self,
+                episode_id: i64,
+                i: &NewInterview,
+                event: &NewEvent,
+                recompute: Recompute<'_>,
+                audit: &AuditEntry,
+            ) -> Result<(Interview, Vec<ObligationRecord>)> {
+                let mut tx = self.begin_write().await?;
+                let (episode, record) = insert_event(&mut tx, episode_id, None, event).await?;
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "INSERT INTO interviews (episode_id, event_id, version, outcome, at, interviewer, mode, push_factors, pull_factors, disclosures) \
+                     VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9) RETURNING {INTERVIEW_COLUMNS}"
+                )))
+                .bind(episode_id)
+                .bind(record.id)
+                .bind(&i.outcome)
+                .bind(i.at)
+                .bind(&i.interviewer)
+                .bind(&i.mode)
+                .bind(&i.push_factors)
+                .bind(&i.pull_factors)
+                .bind(&i.disclosures)
+                .fetch_one(&mut *tx)
+                .await?;
+                let interview = interview_row(&row)?;
+                let obligations = replace_obligations(&mut tx, episode.child_id, event.recorded_at, recompute).await?;
+                append_audit(&mut tx, &AuditEntry { entity: "interview".into(), entity_id: Some(interview.id), ..audit.clone() }).await?;
+                tx.commit().await?;
+                Ok((interview, obligations))
+            }
+
+            async fn interviews(&self, episode_id: i64) -> Result<Vec<Interview>> {
+                sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {INTERVIEW_COLUMNS} FROM interviews WHERE episode_id = $1 ORDER BY id")))
+                    .bind(episode_id)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(interview_row)
+                    .collect()
+            }
+
+            async fn interview(&self, id: i64) -> Result<Option<Interview>> {
+                sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {INTERVIEW_COLUMNS} FROM interviews WHERE id = $1")))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(|r| interview_row(&r))
+                    .transpose()
+            }
+
+            async fn sign_off_interview(&self, id: i64, expected_version: i64, user_id: i64, at: i64, audit: &AuditEntry) -> Result<Interview> {
+                let mut tx = self.begin_write().await?;
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE interviews SET signed_off_by = $1, signed_off_at = $2, version = version + 1 \
+                     WHERE id = $3 AND version = $4 RETURNING {INTERVIEW_COLUMNS}"
+                )))
+                .bind(user_id)
+                .bind(at)
+                .bind(id)
+                .bind(expected_version)
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some(row) = row else {
-                    let current = sqlx::query("SELECT version FROM episodes WHERE id = $1").bind(episode_id).fetch_optional(&mut *tx).await?;
+                    let current = sqlx::query("SELECT version FROM interviews WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
                     return Err(match current {
                         Some(r) => StoreError::Conflict { current: r.try_get("version")? },
                         None => StoreError::NotFound,
                     });
                 };
-                let episode = episode_row(&row)?;
-                if let Some((corrected, _)) = &event.correction {
-                    let found = sqlx::query("SELECT id FROM events WHERE id = $1 AND episode_id = $2")
-                        .bind(corrected)
-                        .bind(episode_id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if found.is_none() {
-                        return Err(StoreError::Constraint(format!("event {corrected} is not an event of episode {episode_id}")));
-                    }
-                }
-                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "INSERT INTO events (episode_id, at, body, recorded_by, recorded_at, corrects_event_id, correction_reason) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, episode_id, at, body, recorded_by, recorded_at, corrects_event_id, correction_reason"
-                )))
-                .bind(episode_id)
-                .bind(event.at)
-                .bind(&event.body)
-                .bind(event.recorded_by)
-                .bind(event.recorded_at)
-                .bind(event.correction.as_ref().map(|c| c.0))
-                .bind(event.correction.as_ref().map(|c| c.1.clone()))
-                .fetch_one(&mut *tx)
-                .await?;
-                let record = event_row(&row)?;
-                let obligations = replace_obligations(&mut tx, episode.child_id, event.recorded_at, recompute).await?;
-                append_audit(&mut tx, &AuditEntry { entity_id: Some(record.id), ..audit.clone() }).await?;
+                let interview = interview_row(&row)?;
+                append_audit(&mut tx, &AuditEntry { entity: "interview".into(), entity_id: Some(id), ..audit.clone() }).await?;
                 tx.commit().await?;
-                Ok((episode, record, obligations))
+                Ok(interview)
             }
 
             async fn recompute(&self, child_id: i64, now: i64, recompute: Recompute<'_>) -> Result<Vec<ObligationRecord>> {

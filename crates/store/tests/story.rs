@@ -388,11 +388,84 @@ async fn story(store: Arc<dyn Repository>) {
     assert_eq!(file.events[0].id, first_event.id);
     assert_eq!(file.placement.as_ref().map(|p| p.id), Some(first.id));
 
+    // A strategy meeting with action items, and a return interview signed off by a manager.
+    let held = r#"{"at":"2024-09-07T10:00:00+01:00","type":"meeting_held","data":{"meeting_type":"strategy"}}"#;
+    let meeting = NewMeeting {
+        meeting_type: "strategy".into(),
+        held_at: 10_600_000,
+        chair: "Practice Lead".into(),
+        attendees: "[{\"name\":\"PC Example\",\"agency\":\"Metropolitan Police\"}]".into(),
+        decisions: "search known addresses".into(),
+        actions: vec![NewAction {
+            description: "visit Tooting address".into(),
+            owner: "police".into(),
+            due_at: Some(10_700_000),
+        }],
+    };
+    let (m, obligations) = store
+        .record_meeting(
+            episode.id,
+            &meeting,
+            &event(10_600_000, held, sw.id),
+            &per_event,
+            &audit("write", "meeting", Some(child.id)),
+        )
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    assert_eq!((m.actions.len(), m.chair.as_str()), (1, "Practice Lead"));
+    assert_eq!(obligations.len(), 3);
+    assert_eq!(
+        store.meetings(episode.id).await.unwrap_or_default(),
+        vec![m]
+    );
+    let done = r#"{"at":"2024-09-08T10:00:00+01:00","type":"rhi_completed","data":{}}"#;
+    let interview = NewInterview {
+        outcome: "completed".into(),
+        at: 10_800_000,
+        interviewer: "Youth Service".into(),
+        mode: Some("in_person".into()),
+        push_factors: "arguments at home".into(),
+        pull_factors: "older friends".into(),
+        disclosures: "sensitive detail".into(),
+    };
+    let (rhi, _) = store
+        .record_interview(
+            episode.id,
+            &interview,
+            &event(10_800_000, done, sw.id),
+            &per_event,
+            &audit("write", "interview", Some(child.id)),
+        )
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let signed = store
+        .sign_off_interview(
+            rhi.id,
+            1,
+            sw.id,
+            10_900_000,
+            &audit("write", "interview", Some(child.id)),
+        )
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    assert_eq!((signed.version, signed.signed_off_by), (2, Some(sw.id)));
+    assert!(matches!(
+        store
+            .sign_off_interview(rhi.id, 1, sw.id, 1, &audit("write", "interview", None))
+            .await,
+        Err(StoreError::Conflict { current: 2 })
+    ));
+    assert_eq!(
+        store.interviews(episode.id).await.unwrap_or_default(),
+        vec![signed.clone()]
+    );
+    assert_eq!(store.interview(rhi.id).await.ok().flatten(), Some(signed));
+
     // The child comes to notice in Kent: Kent may now see the child.
     let found = store
         .set_finder(
             episode.id,
-            4,
+            6,
             Some(kent.id),
             &audit("write", "episode", Some(child.id)),
         )
@@ -408,9 +481,9 @@ async fn story(store: Arc<dyn Repository>) {
     );
     assert!(matches!(
         store
-            .set_finder(episode.id, 4, None, &audit("write", "episode", None))
+            .set_finder(episode.id, 6, None, &audit("write", "episode", None))
             .await,
-        Err(StoreError::Conflict { current: 5 })
+        Err(StoreError::Conflict { current: 7 })
     ));
 
     // The child moves back to Newham; Merton keeps sight of the episode it hosted.
@@ -452,7 +525,7 @@ async fn story(store: Arc<dyn Repository>) {
         })
         .await
         .unwrap_or_default();
-    assert_eq!(all.len(), 2);
+    assert_eq!(all.len(), 4);
     let overdue = store
         .obligations(&ObligationFilter {
             authority_ids: vec![newham.id],
@@ -495,8 +568,8 @@ async fn story(store: Arc<dyn Repository>) {
         .audit_log()
         .await
         .unwrap_or_else(|e| unreachable!("{e}"));
-    // Ten successful writes and two reads; the failed and stale writes left no row.
-    assert_eq!(rows.len(), 12);
+    // Thirteen successful writes and two reads; the failed and stale writes left no row.
+    assert_eq!(rows.len(), 15);
     assert_eq!(audit::verify(&rows, (head.0, &head.1)), Ok(rows.len()));
     // Altering any row breaks the chain.
     let mut tampered = rows.clone();

@@ -81,10 +81,13 @@ impl Role {
                 SocialWorker | TeamManager | SeniorManager | Edt | PoliceMissingCoordinator
             ),
             EditChild => matches!(self, SocialWorker | TeamManager | SeniorManager | Edt),
-            ReadDisclosures => matches!(
-                self,
-                SocialWorker | TeamManager | SeniorManager | RhiProvider
-            ),
+            ReadDisclosures | RecordInterview => {
+                matches!(
+                    self,
+                    SocialWorker | TeamManager | SeniorManager | RhiProvider
+                )
+            }
+            SignOff => matches!(self, TeamManager | SeniorManager),
             ReadAudit => matches!(self, Auditor),
         }
     }
@@ -126,6 +129,10 @@ pub enum Permission {
     ReadObligations,
     /// See sensitive disclosures from return interviews.
     ReadDisclosures,
+    /// Record a return interview outcome.
+    RecordInterview,
+    /// Sign off a return interview (a manager's check).
+    SignOff,
     /// Read and verify the audit log.
     ReadAudit,
 }

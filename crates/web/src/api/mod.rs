@@ -2,6 +2,7 @@
 
 mod children;
 mod episodes;
+mod meetings;
 mod obligations;
 mod session;
 
@@ -21,6 +22,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(session::routes())
         .merge(children::routes())
         .merge(episodes::routes())
+        .merge(meetings::routes())
         .merge(obligations::routes())
 }
 

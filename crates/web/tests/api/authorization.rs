@@ -65,6 +65,13 @@ const OPENERS: [Role; 5] = [
     Role::Edt,
     Role::PoliceMissingCoordinator,
 ];
+const INTERVIEWERS: [Role; 4] = [
+    Role::SocialWorker,
+    Role::TeamManager,
+    Role::SeniorManager,
+    Role::RhiProvider,
+];
+const MANAGERS: [Role; 2] = [Role::TeamManager, Role::SeniorManager];
 
 /// The status each actor must get for an operation.
 fn expected(method: &Method, path: &str, actor: Actor) -> StatusCode {
@@ -111,9 +118,14 @@ fn expected(method: &Method, path: &str, actor: Actor) -> StatusCode {
         }
         ("POST", "/api/v1/children/{id}/episodes") => allowed(&OPENERS, S::CREATED),
         ("PATCH", "/api/v1/episodes/{id}") => allowed(&OPENERS, S::OK),
-        ("POST", "/api/v1/episodes/{id}/events" | "/api/v1/obligations/{id}/discharge") => {
-            allowed(&READERS, S::CREATED)
-        }
+        (
+            "POST",
+            "/api/v1/episodes/{id}/events"
+            | "/api/v1/obligations/{id}/discharge"
+            | "/api/v1/episodes/{id}/meetings",
+        ) => allowed(&READERS, S::CREATED),
+        ("POST", "/api/v1/episodes/{id}/interviews") => allowed(&INTERVIEWERS, S::CREATED),
+        ("POST", "/api/v1/interviews/{id}/sign-off") => allowed(&MANAGERS, S::OK),
         other => unreachable!("no expectation for {other:?}: add it to the matrix"),
     }
 }
@@ -145,8 +157,15 @@ async fn call(
         .unwrap_or_default()
         .first()
         .map_or(0, |o| o.id);
+    let interview = store
+        .interviews(episode)
+        .await
+        .unwrap_or_default()
+        .first()
+        .map_or((0, 0), |i| (i.id, i.version));
     let concrete = match path {
         "/api/v1/obligations/{id}/discharge" => path.replace("{id}", &obligation.to_string()),
+        "/api/v1/interviews/{id}/sign-off" => path.replace("{id}", &interview.0.to_string()),
         p if p.starts_with("/api/v1/episodes/") => p.replace("{id}", &episode.to_string()),
         p => p.replace("{id}", &child.to_string()),
     };
@@ -183,6 +202,23 @@ async fn call(
             None,
         ),
         ("POST", "/api/v1/obligations/{id}/discharge") => (Some(json!({"note": "done"})), None),
+        ("POST", "/api/v1/episodes/{id}/meetings") => (
+            Some(
+                json!({"meeting_type": "strategy", "held_at": "2024-09-06T20:40:00+01:00", "chair": "Practice Lead",
+                        "attendees": [{"name": "PC Example", "agency": "Metropolitan Police"}],
+                        "actions": [{"description": "check known addresses", "owner": "police", "due": "2024-09-07T12:00:00+01:00"}]}),
+            ),
+            None,
+        ),
+        ("POST", "/api/v1/episodes/{id}/interviews") => (
+            Some(
+                json!({"outcome": "offered", "at": "2024-09-06T20:45:00+01:00", "interviewer": "Youth Service"}),
+            ),
+            None,
+        ),
+        ("POST", "/api/v1/interviews/{id}/sign-off") => {
+            (None, Some(format!("\"v{}\"", interview.1)))
+        }
         _ => (None, None),
     };
     let headers: Vec<(&str, &str)> = if_match
@@ -207,6 +243,10 @@ fn every_route_with_every_role_and_a_foreign_authority() {
         let (child, episode) = app.seed_child().await;
         let r = app
             .post(&format!("/api/v1/episodes/{episode}/events"), "social_worker.newham", json!({"event": {"at": "2024-09-06T20:00:00+01:00", "type": "reported_missing", "data": {"to": "Metropolitan Police"}}}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let r = app
+            .post(&format!("/api/v1/episodes/{episode}/interviews"), "rhi_provider.newham", json!({"outcome": "offered", "at": "2024-09-06T20:10:00+01:00", "interviewer": "Youth Service", "disclosures": "a name"}))
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         let mut actors: Vec<Actor> = Role::ALL.into_iter().map(Actor::Newham).collect();
@@ -262,5 +302,41 @@ fn sensitive_obligation_lists_are_scoped_to_the_callers_authority() {
         );
         let r = app.get("/api/v1/children", "social_worker.sheffield").await;
         assert_eq!(r.json["items"].as_array().map(Vec::len), Some(0));
+    });
+}
+
+#[test]
+fn interview_disclosures_are_shown_only_to_roles_that_need_them() {
+    on_both(|app| async move {
+        let (_, episode) = app.seed_child().await;
+        let body = json!({"outcome": "completed", "at": "2024-09-06T20:30:00+01:00", "interviewer": "Youth Service", "mode": "in_person",
+                          "push_factors": "rows at home", "pull_factors": "older friends", "disclosures": "names an adult who gave them money"});
+        let r = app
+            .post(
+                &format!("/api/v1/episodes/{episode}/interviews"),
+                "rhi_provider.newham",
+                body,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        for (user, sees) in [
+            ("social_worker.newham", true),
+            ("team_manager.newham", true),
+            ("rhi_provider.newham", true),
+            ("edt.newham", false),
+            ("police_missing_coordinator.newham", false),
+        ] {
+            let r = app
+                .get(&format!("/api/v1/episodes/{episode}/interviews"), user)
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{user}: {}", r.text);
+            assert_eq!(
+                r.text.contains("names an adult"),
+                sees,
+                "{user}: {}",
+                r.text
+            );
+            assert_eq!(r.json[0]["push_factors"], "rows at home");
+        }
     });
 }
