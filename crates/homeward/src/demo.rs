@@ -5,7 +5,10 @@ use jiff::{SignedDuration, Timestamp};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
-use store::{AuditEntry, ChildFields, NewAuthority, NewEvent, NewPlacement, NewUser, Repository};
+use store::{
+    AuditEntry, BulkChild, BulkEpisode, ChildFields, NewAuthority, NewPlacement, NewUser,
+    Repository,
+};
 use web::access::Role;
 
 /// Password of every demo account (synthetic data only; printed by `serve --demo`).
@@ -129,23 +132,43 @@ fn system(now: Timestamp) -> AuditEntry {
     }
 }
 
-fn ev(at: Timestamp, kind: &str, data: Value) -> (Timestamp, Value) {
+fn ev(at: Timestamp, kind: &str, data: Value) -> (i64, String) {
     (
-        at,
-        json!({"at": at.to_string(), "type": kind, "data": data}),
+        web::micros(at),
+        json!({"at": at.to_string(), "type": kind, "data": data}).to_string(),
     )
 }
 
+/// How much demo data to make.
+#[derive(Clone, Copy, Debug)]
+pub struct Size {
+    /// Children.
+    pub children: usize,
+    /// Average episodes per child.
+    pub episodes_per_child: usize,
+    /// Generator seed (the same seed gives the same data).
+    pub seed: u64,
+}
+
+/// Children loaded per transaction.
+const BATCH: usize = 2_000;
+
 /// Loads the demo partnership into an empty store: `children` children with episodes spread over
-/// the two years before `now`. `password_hash` is the hash every demo account gets.
+/// the two years before `now` (about five each when `episodes_per_child` is 5). `password_hash`
+/// is the hash every demo account gets. `progress` is told how many children are done.
 pub async fn load(
     store: &dyn Repository,
     web: &web::AppState,
-    children: usize,
+    size: &Size,
     now: Timestamp,
     password_hash: &str,
-    seed: u64,
+    progress: &dyn Fn(usize),
 ) -> Result<Loaded, String> {
+    let Size {
+        children,
+        episodes_per_child,
+        seed,
+    } = *size;
     let err = |e: store::StoreError| e.to_string();
     // Whole minutes keep the synthetic instants readable.
     let now = now.round(jiff::Unit::Minute).map_err(|e| e.to_string())?;
@@ -188,176 +211,243 @@ pub async fn load(
         }
         authorities.push(a);
     }
-    let partnership: Vec<_> = authorities
-        .iter()
-        .filter(|a| a.protocol.is_some())
-        .cloned()
-        .collect();
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let loader = store
-        .user_by_username(&format!(
-            "social-worker.{}",
-            partnership[0].code.to_ascii_lowercase()
-        ))
+        .user_by_username("social-worker.newham")
         .await
         .map_err(err)?
         .ok_or("demo user missing")?;
-    let two_years = SignedDuration::from_hours(24 * 730);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut episodes = 0;
+    let mut batch = Vec::with_capacity(BATCH);
     for i in 0..children {
-        let responsible = &partnership[i % partnership.len()];
-        let out_of_area = rng.random_bool(0.2);
-        let host = if out_of_area {
-            &authorities[rng.random_range(0..authorities.len())]
-        } else {
-            responsible
-        };
-        let looked_after = out_of_area || rng.random_bool(0.5);
-        let age = rng.random_range(8..17);
-        let dob = now - SignedDuration::from_hours(24 * (365 * age + rng.random_range(0..365)));
-        let mut flags = vec!["open_to_csc", "allocated_sw"];
-        if rng.random_bool(0.2) {
-            flags.push("cp_plan");
-        }
-        if rng.random_bool(0.4) {
-            flags.push("trigger_plan_exists");
-        }
-        let concerns: Vec<&str> = [("cse", 0.15), ("cce", 0.15), ("known_mental_health", 0.1)]
-            .into_iter()
-            .filter(|(_, p)| rng.random_bool(*p))
-            .map(|(c, _)| c)
-            .collect();
-        let fields = ChildFields {
-            name: format!(
-                "{} {}",
-                FIRST[rng.random_range(0..FIRST.len())],
-                LAST[rng.random_range(0..LAST.len())]
-            ),
-            dob: dob.to_zoned(jiff::tz::TimeZone::UTC).date().to_string(),
-            facts: json!({"flags": flags, "concerns": concerns}).to_string(),
-        };
-        let placement = NewPlacement {
-            responsible_authority_id: responsible.id,
-            host_authority_id: host.id,
-            legal_status: if looked_after {
-                "s31_care_order"
-            } else {
-                "none"
-            }
-            .into(),
-            placement_type: if looked_after {
-                ["foster", "residential"][rng.random_range(0..2)]
-            } else {
-                "family_home"
-            }
-            .into(),
-            police_force: host.police_force.clone(),
-            travel_minutes: if out_of_area {
-                rng.random_range(30..180)
-            } else {
-                10
-            },
-            starts_on: (now - two_years - SignedDuration::from_hours(24 * 30))
-                .to_zoned(jiff::tz::TimeZone::UTC)
-                .date()
-                .to_string(),
-        };
-        let (child, _) = store
-            .create_child(
-                &fields,
-                &placement,
-                web::micros(now - two_years),
-                &system(now),
-            )
-            .await
-            .map_err(err)?;
-        let count = rng.random_range(2..=8);
-        let mut t = now - two_years + SignedDuration::from_hours(rng.random_range(0..24 * 60));
-        for k in 0..count {
-            let open_now = k + 1 == count && rng.random_bool(0.12);
-            if open_now {
-                t = now - SignedDuration::from_mins(rng.random_range(60..60 * 24 * 4));
-            }
-            if t >= now {
-                break;
-            }
-            let episode = store
-                .open_episode(child.id, web::micros(t), &system(now))
+        let child = synthetic_child(&mut rng, i, &authorities, episodes_per_child, now, web)?;
+        episodes += child.episodes.len();
+        batch.push(child);
+        if batch.len() == BATCH || i + 1 == children {
+            store
+                .bulk_load(&batch, loader.id, &system(now))
                 .await
                 .map_err(err)?;
-            episodes += 1;
-            let mut events = vec![
-                ev(
-                    t,
-                    "reported_missing",
-                    json!({"to": host.police_force, "police_ref": format!("DEMO-{}-{k}", child.id)}),
-                ),
-                ev(
-                    t + SignedDuration::from_mins(10),
-                    "risk_graded",
-                    json!({"level": LEVELS[rng.random_range(0..LEVELS.len())]}),
-                ),
-                ev(
-                    t + SignedDuration::from_mins(40),
-                    "la_aware",
-                    json!({"authority": responsible.name, "via": CHANNELS[rng.random_range(0..CHANNELS.len())]}),
-                ),
-            ];
-            if !open_now {
-                let back = t + SignedDuration::from_mins(rng.random_range(120..60 * 60));
-                events.push(ev(back, "located", json!({"where": "known address"})));
-                events.push(ev(
-                    back + SignedDuration::from_mins(30),
-                    "returned",
-                    json!({}),
-                ));
-                events.push(ev(
-                    back + SignedDuration::from_mins(90),
-                    "prevention_interview_completed",
-                    json!({"mode": "face_to_face"}),
-                ));
-                let rhi = back + SignedDuration::from_hours(rng.random_range(20..100));
-                if rhi < now {
-                    events.push(ev(
-                        rhi,
-                        if rng.random_bool(0.85) {
-                            "rhi_completed"
-                        } else {
-                            "rhi_declined"
-                        },
-                        json!({}),
-                    ));
-                }
-                t = back + SignedDuration::from_hours(24 * rng.random_range(20..120));
-            }
-            // Obligations are computed once per child, after its last event, not per event.
-            let later = |_: &store::ChildFile| Ok(Vec::new());
-            for (at, body) in events.into_iter().filter(|(at, _)| *at <= now) {
-                let event = NewEvent {
-                    at: web::micros(at),
-                    body: body.to_string(),
-                    correction: None,
-                    recorded_by: loader.id,
-                    recorded_at: web::micros(now),
-                };
-                store
-                    .append_event(episode.id, None, &event, &later, &system(now))
-                    .await
-                    .map_err(err)?;
-            }
+            batch.clear();
+            progress(i + 1);
         }
-        let (catalog, calendar) = (web.catalog.clone(), web.calendar.clone());
-        let recompute = move |file: &store::ChildFile| {
-            web::evaluation::recompute(&catalog, &calendar, file, now)
-        };
-        store
-            .recompute(child.id, web::micros(now), &recompute)
-            .await
-            .map_err(err)?;
     }
     Ok(Loaded {
         children,
         episodes,
         sign_ins,
+    })
+}
+
+/// One synthetic child: record, placement (a fifth out of area) and episodes over two years,
+/// some open now, with the obligations the engine computes for them at `now`.
+fn synthetic_child(
+    rng: &mut ChaCha8Rng,
+    i: usize,
+    authorities: &[store::Authority],
+    episodes_per_child: usize,
+    now: Timestamp,
+    web: &web::AppState,
+) -> Result<BulkChild, String> {
+    let partnership: Vec<&store::Authority> = authorities
+        .iter()
+        .filter(|a| a.protocol.is_some())
+        .collect();
+    let two_years = SignedDuration::from_hours(24 * 730);
+    let responsible = partnership[i % partnership.len()];
+    let out_of_area = rng.random_bool(0.2);
+    let host = if out_of_area {
+        &authorities[rng.random_range(0..authorities.len())]
+    } else {
+        responsible
+    };
+    let looked_after = out_of_area || rng.random_bool(0.5);
+    let age = rng.random_range(8..17);
+    let dob = now - SignedDuration::from_hours(24 * (365 * age + rng.random_range(0..365)));
+    let mut flags = vec!["open_to_csc", "allocated_sw"];
+    if rng.random_bool(0.2) {
+        flags.push("cp_plan");
+    }
+    if rng.random_bool(0.4) {
+        flags.push("trigger_plan_exists");
+    }
+    let concerns: Vec<&str> = [("cse", 0.15), ("cce", 0.15), ("known_mental_health", 0.1)]
+        .into_iter()
+        .filter(|(_, p)| rng.random_bool(*p))
+        .map(|(c, _)| c)
+        .collect();
+    let fields = ChildFields {
+        name: format!(
+            "{} {}",
+            FIRST[rng.random_range(0..FIRST.len())],
+            LAST[rng.random_range(0..LAST.len())]
+        ),
+        dob: dob.to_zoned(jiff::tz::TimeZone::UTC).date().to_string(),
+        facts: json!({"flags": flags, "concerns": concerns}).to_string(),
+    };
+    let start = now - two_years;
+    let placement = NewPlacement {
+        responsible_authority_id: responsible.id,
+        host_authority_id: host.id,
+        legal_status: if looked_after {
+            "s31_care_order"
+        } else {
+            "none"
+        }
+        .into(),
+        placement_type: if looked_after {
+            ["foster", "residential"][rng.random_range(0..2)]
+        } else {
+            "family_home"
+        }
+        .into(),
+        police_force: host.police_force.clone(),
+        travel_minutes: if out_of_area {
+            rng.random_range(30..180)
+        } else {
+            10
+        },
+        starts_on: (start - SignedDuration::from_hours(24 * 30))
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date()
+            .to_string(),
+    };
+    let count =
+        rng.random_range(episodes_per_child.saturating_sub(3).max(1)..=episodes_per_child + 3);
+    let spacing = 730 * 24 / (count as i64 + 1);
+    let mut t = start + SignedDuration::from_hours(rng.random_range(0..spacing.max(1)));
+    let mut episodes = Vec::with_capacity(count);
+    for k in 0..count {
+        let open_now = k + 1 == count && rng.random_bool(0.12);
+        if open_now {
+            t = now - SignedDuration::from_mins(rng.random_range(60..60 * 24 * 4));
+        }
+        if t >= now {
+            break;
+        }
+        let mut events = vec![
+            ev(
+                t,
+                "reported_missing",
+                json!({"to": host.police_force, "police_ref": format!("DEMO-{i}-{k}")}),
+            ),
+            ev(
+                t + SignedDuration::from_mins(10),
+                "risk_graded",
+                json!({"level": LEVELS[rng.random_range(0..LEVELS.len())]}),
+            ),
+            ev(
+                t + SignedDuration::from_mins(40),
+                "la_aware",
+                json!({"authority": responsible.name, "via": CHANNELS[rng.random_range(0..CHANNELS.len())]}),
+            ),
+        ];
+        if !open_now {
+            let back = t + SignedDuration::from_mins(rng.random_range(120..60 * 60));
+            events.push(ev(back, "located", json!({"where": "known address"})));
+            events.push(ev(
+                back + SignedDuration::from_mins(30),
+                "returned",
+                json!({}),
+            ));
+            events.push(ev(
+                back + SignedDuration::from_mins(90),
+                "prevention_interview_completed",
+                json!({"mode": "face_to_face"}),
+            ));
+            let rhi = back + SignedDuration::from_hours(rng.random_range(20..100));
+            if rhi < now {
+                events.push(ev(
+                    rhi,
+                    if rng.random_bool(0.85) {
+                        "rhi_completed"
+                    } else {
+                        "rhi_declined"
+                    },
+                    json!({}),
+                ));
+            }
+            t = back
+                + SignedDuration::from_hours(
+                    spacing.max(48) / 2 + rng.random_range(0..spacing.max(48)),
+                );
+        }
+        events.retain(|(at, _)| *at <= web::micros(now));
+        episodes.push(BulkEpisode {
+            opened_at: events[0].0,
+            events,
+            obligations: Vec::new(),
+        });
+    }
+    let created_at = web::micros(start);
+    // Evaluate the child in memory (episodes numbered from 1) to store its obligations.
+    let file = store::ChildFile {
+        child: store::Child {
+            id: 0,
+            version: 1,
+            name: fields.name.clone(),
+            dob: fields.dob.clone(),
+            facts: fields.facts.clone(),
+            created_at,
+            updated_at: created_at,
+        },
+        placement: Some(store::Placement {
+            id: 0,
+            child_id: 0,
+            responsible_authority_id: placement.responsible_authority_id,
+            host_authority_id: placement.host_authority_id,
+            legal_status: placement.legal_status.clone(),
+            placement_type: placement.placement_type.clone(),
+            police_force: placement.police_force.clone(),
+            travel_minutes: placement.travel_minutes,
+            starts_on: placement.starts_on.clone(),
+            ends_on: None,
+        }),
+        episodes: episodes
+            .iter()
+            .enumerate()
+            .map(|(n, e)| store::Episode {
+                id: n as i64 + 1,
+                child_id: 0,
+                version: 1,
+                responsible_authority_id: responsible.id,
+                host_authority_id: host.id,
+                finder_authority_id: None,
+                opened_at: e.opened_at,
+                closed_at: None,
+            })
+            .collect(),
+        events: episodes
+            .iter()
+            .enumerate()
+            .flat_map(|(n, e)| {
+                e.events
+                    .iter()
+                    .map(move |(at, body)| (n, *at, body.clone()))
+            })
+            .enumerate()
+            .map(|(id, (n, at, body))| store::EventRecord {
+                id: id as i64 + 1,
+                episode_id: n as i64 + 1,
+                at,
+                body,
+                recorded_by: 0,
+                recorded_at: created_at,
+                corrects_event_id: None,
+                correction_reason: None,
+            })
+            .collect(),
+        authorities: authorities.to_vec(),
+    };
+    for o in web::evaluation::recompute(&web.catalog, &web.calendar, &file, now)? {
+        if let Some(e) = episodes.get_mut((o.episode_id - 1) as usize) {
+            e.obligations.push(o);
+        }
+    }
+    Ok(BulkChild {
+        fields,
+        placement,
+        created_at,
+        episodes,
     })
 }

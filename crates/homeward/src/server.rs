@@ -31,9 +31,13 @@ pub struct DemoArgs {
     /// Database: a SQLite file path (default ./homeward.db) or postgres://…
     #[arg(long, value_name = "URL")]
     database: Option<String>,
-    /// Number of children (about five episodes each).
-    #[arg(long, default_value_t = 240)]
-    children: usize,
+    /// `demo` (240 children, about 1,200 episodes) or `national` (300,000 children, about
+    /// 1,000,000 episodes, for load tests).
+    #[arg(long, default_value = "demo", value_parser = ["demo", "national"])]
+    scale: String,
+    /// Number of children, instead of the scale's.
+    #[arg(long)]
+    children: Option<usize>,
     /// Seed of the generator (the same seed gives the same data).
     #[arg(long, default_value_t = 2026)]
     seed: u64,
@@ -52,19 +56,34 @@ async fn state(setup: Setup, url: &str, settings: Settings) -> Result<AppState, 
     ))
 }
 
-async fn load_demo(state: &AppState, children: usize, seed: u64) -> Result<demo::Loaded, Failure> {
+async fn load_demo(state: &AppState, size: demo::Size) -> Result<demo::Loaded, Failure> {
     let hash = web::auth::hash_password(demo::DEMO_PASSWORD)
         .map_err(|_| Failure::runtime("cannot hash the demo password"))?;
-    demo::load(
+    let started = std::time::Instant::now();
+    let big = size.children > 10_000;
+    let progress = |done: usize| {
+        if big {
+            eprint!(
+                "\rloading children: {done}/{} ({:.0} s)",
+                size.children,
+                started.elapsed().as_secs_f64()
+            );
+        }
+    };
+    let loaded = demo::load(
         state.store.as_ref(),
         state,
-        children,
+        &size,
         state.now(),
         &hash,
-        seed,
+        &progress,
     )
     .await
-    .map_err(Failure::runtime)
+    .map_err(Failure::runtime)?;
+    if big {
+        eprintln!();
+    }
+    Ok(loaded)
 }
 
 fn summary(loaded: &demo::Loaded) -> String {
@@ -95,7 +114,15 @@ pub async fn serve(setup: Setup, args: ServeArgs) -> Result<String, Failure> {
             .map_err(Failure::runtime)?
             .is_empty()
         {
-            let loaded = load_demo(&state, 240, 2026).await?;
+            let loaded = load_demo(
+                &state,
+                demo::Size {
+                    children: 240,
+                    episodes_per_child: 5,
+                    seed: 2026,
+                },
+            )
+            .await?;
             print!("{}", summary(&loaded));
         } else {
             println!("the database already has data; serving it as it is");
@@ -121,6 +148,18 @@ pub async fn serve(setup: Setup, args: ServeArgs) -> Result<String, Failure> {
 pub async fn demo(setup: Setup, args: DemoArgs) -> Result<String, Failure> {
     let url = database_url(args.database.as_deref());
     let state = state(setup, &url, Settings::default()).await?;
-    let loaded = load_demo(&state, args.children, args.seed).await?;
+    let (children, per_child) = match args.scale.as_str() {
+        "national" => (300_000, 3),
+        _ => (240, 5),
+    };
+    let loaded = load_demo(
+        &state,
+        demo::Size {
+            children: args.children.unwrap_or(children),
+            episodes_per_child: per_child,
+            seed: args.seed,
+        },
+    )
+    .await?;
     Ok(summary(&loaded))
 }

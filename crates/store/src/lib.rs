@@ -237,6 +237,14 @@ pub trait Repository: Send + Sync {
     /// One stored obligation.
     async fn obligation(&self, id: i64) -> Result<Option<ObligationRecord>>;
 
+    /// Loads whole children in one transaction (synthetic demo and scale data), recorded by
+    /// `user_id`, with one audit row for the batch.
+    async fn bulk_load(
+        &self,
+        children: &[BulkChild],
+        user_id: i64,
+        audit: &AuditEntry,
+    ) -> Result<()>;
     /// Appends audit rows in one transaction (for reads; writes carry theirs in their own).
     async fn audit(&self, entries: &[AuditEntry]) -> Result<()>;
     /// The whole audit log, in order, and the recorded chain head (last id, last hash).

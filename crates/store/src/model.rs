@@ -463,3 +463,27 @@ pub struct Interview {
     /// When.
     pub signed_off_at: Option<i64>,
 }
+
+/// A child loaded in bulk (demo and scale data): record, placement and whole episodes.
+#[derive(Clone, Debug)]
+pub struct BulkChild {
+    /// The record.
+    pub fields: ChildFields,
+    /// The current placement.
+    pub placement: NewPlacement,
+    /// When the record was created.
+    pub created_at: i64,
+    /// Episodes, oldest first.
+    pub episodes: Vec<BulkEpisode>,
+}
+
+/// An episode loaded in bulk, with its events and its computed obligations.
+#[derive(Clone, Debug)]
+pub struct BulkEpisode {
+    /// When it was opened.
+    pub opened_at: i64,
+    /// Events as `(at, timeline-v1 JSON)`.
+    pub events: Vec<(i64, String)>,
+    /// Obligations computed for it (their `episode_id` is ignored).
+    pub obligations: Vec<NewObligation>,
+}

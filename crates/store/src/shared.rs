@@ -902,6 +902,67 @@ macro_rules! impl_repository {
                 .collect()
             }
 
+            async fn bulk_load(&self, children: &[BulkChild], user_id: i64, audit: &AuditEntry) -> Result<()> {
+                let mut tx = self.begin_write().await?;
+                for c in children {
+                    let child_id: i64 = sqlx::query(
+                        "INSERT INTO children (version, name, dob, facts, created_at, updated_at) VALUES (1, $1, $2, $3, $4, $4) RETURNING id",
+                    )
+                    .bind(&c.fields.name)
+                    .bind(&c.fields.dob)
+                    .bind(&c.fields.facts)
+                    .bind(c.created_at)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get("id")?;
+                    insert_placement(&mut tx, child_id, &c.placement).await?;
+                    for e in &c.episodes {
+                        let episode_id: i64 = sqlx::query(
+                            "INSERT INTO episodes (child_id, version, responsible_authority_id, host_authority_id, opened_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                        )
+                        .bind(child_id)
+                        .bind(1 + e.events.len() as i64)
+                        .bind(c.placement.responsible_authority_id)
+                        .bind(c.placement.host_authority_id)
+                        .bind(e.opened_at)
+                        .fetch_one(&mut *tx)
+                        .await?
+                        .try_get("id")?;
+                        if !e.events.is_empty() {
+                            let rows: Vec<String> = (0..e.events.len()).map(|i| format!("($1, ${}, ${}, $2, $3)", 4 + 2 * i, 5 + 2 * i)).collect();
+                            let sql = format!("INSERT INTO events (episode_id, at, body, recorded_by, recorded_at) VALUES {}", rows.join(", "));
+                            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(episode_id).bind(user_id).bind(c.created_at);
+                            for (at, body) in &e.events {
+                                q = q.bind(*at).bind(body);
+                            }
+                            q.execute(&mut *tx).await?;
+                        }
+                        for o in &e.obligations {
+                            sqlx::query(
+                                "INSERT INTO obligations (episode_id, child_id, authority_id, rule, share, owner_role, action, citation, activation, due, computed_at) \
+                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                            )
+                            .bind(episode_id)
+                            .bind(child_id)
+                            .bind(o.authority_id)
+                            .bind(&o.rule)
+                            .bind(&o.share)
+                            .bind(&o.owner_role)
+                            .bind(&o.action)
+                            .bind(&o.citation)
+                            .bind(o.activation)
+                            .bind(o.due)
+                            .bind(c.created_at)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                    }
+                }
+                append_audit(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn obligation(&self, id: i64) -> Result<Option<ObligationRecord>> {
                 sqlx::query(sqlx::AssertSqlSafe(format!("{OBLIGATION} WHERE id = $1")))
                     .bind(id)
