@@ -106,6 +106,27 @@ fn audit_verify_catches_an_altered_and_a_removed_row() {
     let dir = scratch("audit");
     let db = dir.join("audit.db");
     demo(&db);
+    // Some reads on the log, as the API writes them.
+    runtime().block_on(async {
+        let store = store::open(db.to_str().unwrap_or_default())
+            .await
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        let entries: Vec<store::AuditEntry> = (1..=6)
+            .map(|n| store::AuditEntry {
+                at: n,
+                user_id: Some(1),
+                action: "read".into(),
+                entity: "child".into(),
+                entity_id: Some(n),
+                child_id: Some(n),
+                remote_addr: "demo loader".into(),
+            })
+            .collect();
+        store
+            .audit(&entries)
+            .await
+            .unwrap_or_else(|e| unreachable!("{e}"));
+    });
     let ok = homeward(&[
         "audit",
         "verify",
