@@ -916,6 +916,10 @@ macro_rules! impl_repository {
                     .await?
                     .try_get("id")?;
                     insert_placement(&mut tx, child_id, &c.placement).await?;
+                    // One statement per table per child: a statement costs a round trip to the
+                    // database thread, which dominates bulk loading.
+                    let mut events: Vec<(i64, i64, &str)> = Vec::new();
+                    let mut obligations: Vec<(i64, &NewObligation)> = Vec::new();
                     for e in &c.episodes {
                         let episode_id: i64 = sqlx::query(
                             "INSERT INTO episodes (child_id, version, responsible_authority_id, host_authority_id, opened_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -928,34 +932,45 @@ macro_rules! impl_repository {
                         .fetch_one(&mut *tx)
                         .await?
                         .try_get("id")?;
-                        if !e.events.is_empty() {
-                            let rows: Vec<String> = (0..e.events.len()).map(|i| format!("($1, ${}, ${}, $2, $3)", 4 + 2 * i, 5 + 2 * i)).collect();
-                            let sql = format!("INSERT INTO events (episode_id, at, body, recorded_by, recorded_at) VALUES {}", rows.join(", "));
-                            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(episode_id).bind(user_id).bind(c.created_at);
-                            for (at, body) in &e.events {
-                                q = q.bind(*at).bind(body);
-                            }
-                            q.execute(&mut *tx).await?;
+                        events.extend(e.events.iter().map(|(at, body)| (episode_id, *at, body.as_str())));
+                        obligations.extend(e.obligations.iter().map(|o| (episode_id, o)));
+                    }
+                    // At most 150 rows per statement keeps within every backend's parameter limit.
+                    for chunk in events.chunks(150) {
+                        let rows: Vec<String> = (0..chunk.len()).map(|i| format!("(${}, ${}, ${}, $1, $2)", 3 + 3 * i, 4 + 3 * i, 5 + 3 * i)).collect();
+                        let sql = format!("INSERT INTO events (episode_id, at, body, recorded_by, recorded_at) VALUES {}", rows.join(", "));
+                        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user_id).bind(c.created_at);
+                        for (episode_id, at, body) in chunk {
+                            q = q.bind(*episode_id).bind(*at).bind(*body);
                         }
-                        for o in &e.obligations {
-                            sqlx::query(
-                                "INSERT INTO obligations (episode_id, child_id, authority_id, rule, share, owner_role, action, citation, activation, due, computed_at) \
-                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                            )
-                            .bind(episode_id)
-                            .bind(child_id)
-                            .bind(o.authority_id)
-                            .bind(&o.rule)
-                            .bind(&o.share)
-                            .bind(&o.owner_role)
-                            .bind(&o.action)
-                            .bind(&o.citation)
-                            .bind(o.activation)
-                            .bind(o.due)
-                            .bind(c.created_at)
-                            .execute(&mut *tx)
-                            .await?;
+                        q.execute(&mut *tx).await?;
+                    }
+                    for chunk in obligations.chunks(50) {
+                        let rows: Vec<String> = (0..chunk.len())
+                            .map(|i| {
+                                let b = 3 + 9 * i;
+                                let p: Vec<String> = (b..b + 9).map(|n| format!("${n}")).collect();
+                                format!("({}, $1, {}, $2)", p[0], p[1..].join(", "))
+                            })
+                            .collect();
+                        let sql = format!(
+                            "INSERT INTO obligations (episode_id, child_id, authority_id, rule, share, owner_role, action, citation, activation, due, computed_at) VALUES {}",
+                            rows.join(", ")
+                        );
+                        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(child_id).bind(c.created_at);
+                        for (episode_id, o) in chunk {
+                            q = q
+                                .bind(*episode_id)
+                                .bind(o.authority_id)
+                                .bind(&o.rule)
+                                .bind(&o.share)
+                                .bind(&o.owner_role)
+                                .bind(&o.action)
+                                .bind(&o.citation)
+                                .bind(o.activation)
+                                .bind(o.due);
                         }
+                        q.execute(&mut *tx).await?;
                     }
                 }
                 append_audit(&mut tx, audit).await?;

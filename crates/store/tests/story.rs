@@ -590,6 +590,62 @@ async fn story(store: Arc<dyn Repository>) {
         audit::verify(&removed, (head.0, &head.1)),
         Err(audit::ChainBreak::Truncated(1))
     ));
+    // Bulk loading (demo and scale data) writes whole children in one transaction.
+    let bulk: Vec<BulkChild> = (0..3)
+        .map(|n| BulkChild {
+            fields: ChildFields {
+                name: format!("Bulk Child {n}"),
+                dob: "2011-02-03".into(),
+                facts: "{}".into(),
+            },
+            placement: placement(merton.id, merton.id, "2023-01-01"),
+            created_at: 50,
+            episodes: vec![BulkEpisode {
+                opened_at: 60,
+                events: vec![(60, reported.into()), (70, graded.into())],
+                obligations: vec![NewObligation {
+                    episode_id: 0,
+                    authority_id: merton.id,
+                    rule: "MERTON-WEEKLY".into(),
+                    share: None,
+                    owner_role: "senior_manager".into(),
+                    action: "review".into(),
+                    citation: "004 §7.2".into(),
+                    activation: 60,
+                    due: None,
+                }],
+            }],
+        })
+        .collect();
+    store
+        .bulk_load(&bulk, sw.id, &audit("write", "demo", None))
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let loaded = store
+        .children_for(merton.id, 50, 0)
+        .await
+        .unwrap_or_default();
+    let bulk_child = loaded
+        .iter()
+        .find(|c| c.name == "Bulk Child 2")
+        .cloned()
+        .unwrap_or_else(|| unreachable!("bulk child"));
+    let file = store
+        .child_file(bulk_child.id)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| unreachable!("bulk file"));
+    assert_eq!((file.episodes.len(), file.events.len()), (1, 2));
+    assert_eq!(file.events[1].body, graded);
+    let o = store
+        .child_obligations(bulk_child.id)
+        .await
+        .unwrap_or_default();
+    assert_eq!(
+        (o.len(), o[0].episode_id, o[0].rule.as_str()),
+        (1, file.episodes[0].id, "MERTON-WEEKLY")
+    );
     store.ping().await.unwrap_or_else(|e| unreachable!("{e}"));
 }
 
