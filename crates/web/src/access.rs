@@ -164,8 +164,59 @@ pub async fn audited_read(
 ) -> Result<(), ApiError> {
     child_access(state, caller, child_id, Permission::ReadChild).await?;
     state
-        .store
-        .audit(&[caller.audit("read", entity, Some(entity_id), Some(child_id), state.now())])
-        .await?;
-    Ok(())
+        .audit
+        .record(vec![caller.audit(
+            "read",
+            entity,
+            Some(entity_id),
+            Some(child_id),
+            state.now(),
+        )])
+        .await
+}
+
+/// Authorities with a reason to see the child of a loaded file (the same rule as
+/// `Repository::child_authorities`, without another query).
+pub fn file_authorities(file: &store::ChildFile) -> Vec<i64> {
+    let mut ids: Vec<i64> = file
+        .placement
+        .iter()
+        .flat_map(|p| [p.responsible_authority_id, p.host_authority_id])
+        .collect();
+    for e in &file.episodes {
+        ids.extend(
+            [
+                Some(e.responsible_authority_id),
+                Some(e.host_authority_id),
+                e.finder_authority_id,
+            ]
+            .into_iter()
+            .flatten(),
+        );
+    }
+    ids
+}
+
+/// Checks read access to a loaded child file and records the read.
+pub async fn audited_file_read(
+    state: &AppState,
+    caller: &Caller,
+    file: &store::ChildFile,
+    entity: &str,
+) -> Result<(), ApiError> {
+    caller.require(Permission::ReadChild)?;
+    if !file_authorities(file).contains(&caller.user.authority_id) {
+        return Err(ApiError::not_found());
+    }
+    let id = file.child.id;
+    state
+        .audit
+        .record(vec![caller.audit(
+            "read",
+            entity,
+            Some(id),
+            Some(id),
+            state.now(),
+        )])
+        .await
 }

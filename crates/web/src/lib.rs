@@ -4,6 +4,7 @@
 
 pub mod access;
 mod api;
+pub mod audit_writer;
 pub mod auth;
 pub mod error;
 pub mod evaluation;
@@ -61,10 +62,13 @@ pub struct AppState {
     pub settings: Settings,
     /// Failed sign-in tracking.
     pub throttle: Arc<auth::Throttle>,
+    /// Group-committing writer of the audit rows of reads.
+    pub audit: audit_writer::AuditWriter,
 }
 
 impl AppState {
-    /// A state over a store with the bundled packs and calendar.
+    /// A state over a store with the bundled packs and calendar. Starts the audit writer, so it
+    /// must be called inside a Tokio runtime.
     pub fn new(
         store: Arc<dyn Repository>,
         catalog: Catalog,
@@ -73,6 +77,7 @@ impl AppState {
         settings: Settings,
     ) -> Self {
         Self {
+            audit: audit_writer::AuditWriter::start(store.clone()),
             store,
             catalog: Arc::new(catalog),
             calendar: Arc::new(calendar),

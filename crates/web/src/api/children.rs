@@ -15,7 +15,7 @@ use super::episodes::{
     EpisodeView, EventView, ObligationView, episode_view, event_view, obligation_view,
 };
 use super::{Body, Page, PageQuery, etag, required_if_match};
-use crate::access::{Permission, audited_read, child_access};
+use crate::access::{Permission, audited_file_read, audited_read, child_access};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::evaluation;
@@ -356,7 +356,7 @@ async fn list_children(
         .iter()
         .map(|c| caller.audit("read", "child_list", Some(c.id), Some(c.id), now))
         .collect();
-    state.store.audit(&audit).await?;
+    state.audit.record(audit).await?;
     let authorities = state.store.authorities().await?;
     let items = children
         .iter()
@@ -419,12 +419,13 @@ async fn get_child(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
-    audited_read(&state, &caller, id, "child", id).await?;
+    caller.require(Permission::ReadChild)?;
     let file = state
         .store
         .child_file(id)
         .await?
         .ok_or_else(ApiError::not_found)?;
+    audited_file_read(&state, &caller, &file, "child").await?;
     let authorities = state.store.authorities().await?;
     let view = child_view(&authorities, &file.child, file.placement.as_ref());
     Ok(([(header::ETAG, etag(file.child.version))], Json(view)))
@@ -490,12 +491,13 @@ async fn child_timeline(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<TimelineView>, ApiError> {
-    audited_read(&state, &caller, id, "timeline", id).await?;
+    caller.require(Permission::ReadChild)?;
     let file = state
         .store
         .child_file(id)
         .await?
         .ok_or_else(ApiError::not_found)?;
+    audited_file_read(&state, &caller, &file, "timeline").await?;
     let authorities = state.store.authorities().await?;
     let placements = state.store.placements(id).await?;
     let documents = state.store.documents(id).await?;

@@ -116,7 +116,7 @@ async fn list_obligations(
         .iter()
         .map(|o| caller.audit("read", "obligation", Some(o.id), Some(o.child_id), now))
         .collect();
-    state.store.audit(&audit).await?;
+    state.audit.record(audit).await?;
     Ok(Json(Page {
         items: rows
             .iter()
