@@ -498,7 +498,8 @@ async fn child_timeline(
         .await?
         .ok_or_else(ApiError::not_found)?;
     audited_file_read(&state, &caller, &file, "timeline").await?;
-    let authorities = state.store.authorities().await?;
+    // The file carries every authority its placement and episodes refer to.
+    let authorities = file.authorities.clone();
     let placements = state.store.placements(id).await?;
     let documents = state.store.documents(id).await?;
     let now = state.now();
