@@ -340,3 +340,21 @@ fn interview_disclosures_are_shown_only_to_roles_that_need_them() {
         }
     });
 }
+
+#[test]
+fn the_public_routes_carry_no_child_data() {
+    on_both(|app| async move {
+        app.seed_child().await;
+        for path in ["/healthz", "/api/openapi.json", "/api/docs/"] {
+            for user in [
+                None,
+                Some("social_worker.newham"),
+                Some("social_worker.sheffield"),
+            ] {
+                let r = app.call(Method::GET, path, user, None, &[]).await;
+                assert_eq!(r.status, StatusCode::OK, "{path}");
+                assert!(!r.text.contains("Lee Example"), "{path} leaked the child");
+            }
+        }
+    });
+}
