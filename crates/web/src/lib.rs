@@ -127,7 +127,12 @@ pub fn app(state: AppState) -> Router {
     let (api, openapi) = api();
     Router::new()
         .merge(api)
-        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+        // No online validator badge: the UI must not request anything outside this server.
+        .merge(
+            SwaggerUi::new("/api/docs")
+                .url("/api/openapi.json", openapi)
+                .config(utoipa_swagger_ui::Config::from("/api/openapi.json").validator_url("none")),
+        )
         .route("/healthz", get(healthz))
         .with_state(state)
 }
