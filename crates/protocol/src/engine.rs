@@ -74,8 +74,21 @@ impl<'c> Engine<'c> {
 
     /// Every obligation open at `now`, sorted by due (null last), then rule ID.
     pub fn evaluate(&self, timeline: &Timeline, now: Timestamp) -> Vec<Obligation> {
+        self.evaluate_with_next_change(timeline, now).obligations
+    }
+
+    /// Every obligation open at `now`, and the next instant after `now` at which the answer can
+    /// change without a new event: a threshold or recurrence is reached, a deadline passes, or
+    /// an event recorded ahead of time takes effect. The scheduler sleeps until then.
+    pub fn evaluate_with_next_change(&self, timeline: &Timeline, now: Timestamp) -> Evaluation {
         let happened = episodes(timeline, self.calendar, now);
         let mut out = Vec::new();
+        let mut next_change = timeline
+            .events
+            .iter()
+            .map(|e| e.at)
+            .filter(|t| *t > now)
+            .min();
         for protocol in Protocol::ALL {
             let roles: Set<Role> = timeline
                 .rulesets
@@ -99,10 +112,12 @@ impl<'c> Engine<'c> {
                     now,
                     activation: None,
                     cached: Cached::default(),
+                    next_change: None,
                 };
                 for key in self.catalog.keys_of(*protocol) {
                     scope.rule_obligations(key, roles, &mut out);
                 }
+                next_change = earliest(next_change, scope.next_change);
             }
         }
         out.sort_by(|a, b| {
@@ -121,16 +136,29 @@ impl<'c> Engine<'c> {
             let due = |o: &Obligation| (o.due.is_none(), o.due);
             due(a)
                 .cmp(&due(b))
-                .then_with(|| {
-                    self.catalog
-                        .rule(a.rule)
-                        .id
-                        .get_ref()
-                        .cmp(self.catalog.rule(b.rule).id.get_ref())
-                })
+                .then_with(|| self.catalog.rank(a.rule).cmp(&self.catalog.rank(b.rule)))
                 .then_with(|| (a.episode, a.share).cmp(&(b.episode, b.share)))
         });
-        out
+        Evaluation {
+            obligations: out,
+            next_change,
+        }
+    }
+}
+
+/// The answer of [`Engine::evaluate_with_next_change`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Evaluation {
+    /// Open obligations, sorted by due (null last), then rule ID.
+    pub obligations: Vec<Obligation>,
+    /// When the answer can next change without a new event, if ever.
+    pub next_change: Option<Timestamp>,
+}
+
+fn earliest(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
     }
 }
 
@@ -146,6 +174,8 @@ struct Scope<'a, 'c> {
     activation: Option<Timestamp>,
     /// Facts that need the time zone, computed at most once per episode and pack.
     cached: Cached,
+    /// The earliest future activation or deadline seen.
+    next_change: Option<Timestamp>,
 }
 
 /// Lazily computed facts of an episode that cost a time-zone conversion.
@@ -233,7 +263,14 @@ impl Scope<'_, '_> {
             Some(d) => self.engine.calendar.add(start, d),
             None => start,
         };
-        if activation > self.now || (t.while_missing && !self.ep.missing_at(activation)) {
+        if activation > self.now {
+            // A threshold that needs the child still missing will not be met once found.
+            if !(t.while_missing && self.ep.t_found.is_some()) {
+                self.next_change = earliest(self.next_change, Some(activation));
+            }
+            return;
+        }
+        if t.while_missing && !self.ep.missing_at(activation) {
             return;
         }
         self.activation = Some(activation);
@@ -253,7 +290,7 @@ impl Scope<'_, '_> {
     }
 
     fn push(
-        &self,
+        &mut self,
         key: RuleKey,
         rule: &Rule,
         share: Option<Share>,
@@ -283,6 +320,9 @@ impl Scope<'_, '_> {
             .is_some()
         {
             return;
+        }
+        if let Some(d) = due.filter(|d| *d > self.now) {
+            self.next_change = earliest(self.next_change, Some(d));
         }
         let status = match due {
             Some(d) if d < self.now => Status::Overdue,

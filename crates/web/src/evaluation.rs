@@ -146,18 +146,27 @@ pub fn document(
     })
 }
 
+/// A child's obligations at `now`, each with its stored episode.
+pub struct Evaluated {
+    /// Open obligations and their stored episodes.
+    pub obligations: Vec<(Obligation, i64)>,
+    /// When they next change without a new event.
+    pub next_change: Option<Timestamp>,
+}
+
 /// Evaluates a child file at `now`; each obligation comes with its stored episode.
 pub fn evaluate(
     catalog: &Catalog,
     calendar: &Calendar,
     file: &ChildFile,
     now: Timestamp,
-) -> Result<Vec<(Obligation, i64)>, BuildError> {
+) -> Result<Evaluated, BuildError> {
     let doc = document(calendar, file, now, None)?;
     let timeline = protocol::timeline::parse(&doc.json.to_string(), catalog)?;
     let happened = protocol::episode::episodes(&timeline, calendar, now);
-    let obligations = Engine::new(catalog, calendar).evaluate(&timeline, now);
-    Ok(obligations
+    let evaluation = Engine::new(catalog, calendar).evaluate_with_next_change(&timeline, now);
+    let obligations = evaluation
+        .obligations
         .into_iter()
         .map(|o| {
             // Events at or before `now` are a prefix of the document's (sorted) events, so the
@@ -169,7 +178,11 @@ pub fn evaluate(
             let episode = doc.event_episodes.get(first).copied().unwrap_or_default();
             (o, episode)
         })
-        .collect())
+        .collect();
+    Ok(Evaluated {
+        obligations,
+        next_change: evaluation.next_change,
+    })
 }
 
 /// The obligations to store for a child file evaluated at `now`.
@@ -181,6 +194,7 @@ pub fn recompute(
 ) -> Result<Vec<NewObligation>, String> {
     let evaluated = evaluate(catalog, calendar, file, now).map_err(|e| e.to_string())?;
     Ok(evaluated
+        .obligations
         .iter()
         .map(|(o, episode_id)| recompute_one(catalog, file, o, *episode_id))
         .collect())

@@ -185,6 +185,9 @@ pub struct TimelineView {
     pub episodes: Vec<EpisodeWithEvents>,
     /// Obligations open now, computed by the engine.
     pub obligations: Vec<ObligationView>,
+    /// When the obligations next change without a new event (a threshold or deadline), for
+    /// countdowns; absent when nothing is still to come.
+    pub next_change: Option<String>,
 }
 
 const DOCUMENT_KINDS: [&str; 4] = [
@@ -503,9 +506,13 @@ async fn child_timeline(
     let placements = state.store.placements(id).await?;
     let documents = state.store.documents(id).await?;
     let now = state.now();
-    let evaluated =
-        evaluation::evaluate(&state.catalog, &state.calendar, &file, now).unwrap_or_default();
+    let evaluated = evaluation::evaluate(&state.catalog, &state.calendar, &file, now)
+        .map_err(ApiError::internal)?;
+    let next_change = evaluated
+        .next_change
+        .map(|t| protocol::output::format_instant(&state.calendar, t));
     let obligations = evaluated
+        .obligations
         .iter()
         .map(|(o, episode)| obligation_view(&state, &authorities, &file, o, *episode, now))
         .collect();
@@ -539,6 +546,7 @@ async fn child_timeline(
             .collect(),
         episodes,
         obligations,
+        next_change,
     }))
 }
 

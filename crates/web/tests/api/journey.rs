@@ -49,6 +49,11 @@ fn a_missing_episode_from_report_to_interview() {
             );
         }
         assert_eq!(r.etag(), "\"v2\"");
+        // The 24-hour strategy meeting and escalation are what falls due next.
+        let t = app
+            .get(&format!("/api/v1/children/{child}/timeline"), sw)
+            .await;
+        assert_eq!(t.json["next_change"], "2024-09-07T22:00:00+01:00");
 
         // 24 hours later, still missing: the escalation is there and overdue obligations listed.
         app.set_now("2024-09-07T21:30:00Z");
@@ -176,6 +181,8 @@ fn a_missing_episode_from_report_to_interview() {
             .unwrap_or_default();
         assert_eq!(corrected["correction_reason"], "the police graded high");
         assert!(rules(&r.json["obligations"]).contains(&"NEWHAM-RHI-RECORD".to_owned()));
+        // Everything still owed is already due: nothing more will fall due without a new event.
+        assert!(r.json["next_change"].is_null(), "{}", r.json["next_change"]);
 
         // Every read and write above is on the audit log, and the chain verifies.
         let (rows, head) = app.state.store.audit_log().await.unwrap_or_default();
