@@ -306,6 +306,23 @@ macro_rules! impl_repository {
             Ok(out)
         }
 
+        /// Why a versioned update matched no row: the record changed since it was read (a
+        /// conflict with the version now stored) or it does not exist.
+        async fn stale(conn: &mut $conn, table: &'static str, id: i64) -> StoreError {
+            let current = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT version FROM {table} WHERE id = $1")))
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await;
+            match current {
+                Ok(Some(r)) => match r.try_get("version") {
+                    Ok(current) => StoreError::Conflict { current },
+                    Err(e) => e.into(),
+                },
+                Ok(None) => StoreError::NotFound,
+                Err(e) => e.into(),
+            }
+        }
+
         /// Appends an event inside a transaction after bumping (and checking) the episode version.
         async fn insert_event(conn: &mut $conn, episode_id: i64, expected_version: Option<i64>, event: &NewEvent) -> Result<(Episode, EventRecord)> {
             let row = sqlx::query(
@@ -317,12 +334,8 @@ macro_rules! impl_repository {
             .fetch_optional(&mut *conn)
             .await?;
             let Some(row) = row else {
-                let current = sqlx::query("SELECT version FROM episodes WHERE id = $1").bind(episode_id).fetch_optional(&mut *conn).await?;
-                return Err(match current {
-                    Some(r) => StoreError::Conflict { current: r.try_get("version")? },
-                    None => StoreError::NotFound,
-                });
-            };
+                    return Err(stale(&mut *conn, "episodes", episode_id).await);
+                };
             let episode = episode_row(&row)?;
             if let Some((corrected, _)) = &event.correction {
                 let found = sqlx::query("SELECT id FROM events WHERE id = $1 AND episode_id = $2")
@@ -531,11 +544,7 @@ macro_rules! impl_repository {
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some(row) = row else {
-                    let current = sqlx::query("SELECT version FROM children WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
-                    return Err(match current {
-                        Some(r) => StoreError::Conflict { current: r.try_get("version")? },
-                        None => StoreError::NotFound,
-                    });
+                    return Err(stale(&mut tx, "children", id).await);
                 };
                 let child = child_row(&row)?;
                 append_audit(&mut tx, audit).await?;
@@ -705,11 +714,7 @@ macro_rules! impl_repository {
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some(row) = row else {
-                    let current = sqlx::query("SELECT version FROM episodes WHERE id = $1").bind(episode_id).fetch_optional(&mut *tx).await?;
-                    return Err(match current {
-                        Some(r) => StoreError::Conflict { current: r.try_get("version")? },
-                        None => StoreError::NotFound,
-                    });
+                    return Err(stale(&mut tx, "episodes", episode_id).await);
                 };
                 let episode = episode_row(&row)?;
                 append_audit(&mut tx, audit).await?;
@@ -847,11 +852,7 @@ macro_rules! impl_repository {
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some(row) = row else {
-                    let current = sqlx::query("SELECT version FROM interviews WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
-                    return Err(match current {
-                        Some(r) => StoreError::Conflict { current: r.try_get("version")? },
-                        None => StoreError::NotFound,
-                    });
+                    return Err(stale(&mut tx, "interviews", id).await);
                 };
                 let interview = interview_row(&row)?;
                 append_audit(&mut tx, &AuditEntry { entity: "interview".into(), entity_id: Some(id), ..audit.clone() }).await?;

@@ -325,6 +325,79 @@ async fn record_event(
     ))
 }
 
+/// Where a request carries the event it implies, so errors can name the request's own field.
+#[derive(Clone, Copy)]
+pub enum EventIn {
+    /// The whole event is one field of the request (`$.event`).
+    Field(&'static str),
+    /// The request's top-level fields are the event's data fields (meetings, interviews).
+    TopLevel,
+}
+
+impl EventIn {
+    fn field(self, rest: &str) -> String {
+        match self {
+            EventIn::Field(prefix) => format!("{prefix}{rest}"),
+            EventIn::TopLevel => format!("${}", rest.strip_prefix(".data").unwrap_or(rest)),
+        }
+    }
+}
+
+/// Checks a new event exactly as `homeward evaluate` checks a file, in the context of the
+/// child's stored file; errors name the request's field. The event must not be dated in the
+/// future (five minutes' leeway for clocks).
+pub async fn checked_event(
+    state: &AppState,
+    caller: &Caller,
+    episode: &store::Episode,
+    event: &Value,
+    place: EventIn,
+) -> Result<NewEvent, ApiError> {
+    let now = state.now();
+    let file = state
+        .store
+        .child_file(episode.child_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let doc = evaluation::document(&state.calendar, &file, now, Some((event, episode.id)))
+        .map_err(|e| ApiError::validation("$", e.to_string()))?;
+    if let Err(e) = protocol::timeline::parse(&doc.json.to_string(), &state.catalog) {
+        let own = doc.extra_index.map(|k| format!("$.events[{k}]"));
+        let field = match own.as_deref().and_then(|p| e.path.strip_prefix(p)) {
+            Some(rest) => place.field(rest),
+            None => e.path.clone(),
+        };
+        return Err(ApiError::validation(field, e.message));
+    }
+    let at = event["at"]
+        .as_str()
+        .and_then(|s| protocol::timeline::parse_instant(s).ok())
+        .ok_or_else(|| ApiError::validation(place.field(".at"), "missing"))?;
+    if at > now + jiff::SignedDuration::from_mins(5) {
+        return Err(ApiError::validation(place.field(".at"), "is in the future"));
+    }
+    Ok(NewEvent {
+        at: micros(at),
+        body: event.to_string(),
+        correction: None,
+        recorded_by: caller.user.id,
+        recorded_at: micros(now),
+    })
+}
+
+/// The view of stored obligations at `now`.
+pub async fn records_view(
+    state: &AppState,
+    obligations: &[store::ObligationRecord],
+    now: jiff::Timestamp,
+) -> Result<Vec<ObligationView>, ApiError> {
+    let authorities = state.store.authorities().await?;
+    Ok(obligations
+        .iter()
+        .map(|o| record_view(state, &authorities, o, now))
+        .collect())
+}
+
 /// Checks and stores an event, recomputing the child's obligations (shared with discharges).
 pub async fn record(
     state: &AppState,
@@ -343,34 +416,9 @@ pub async fn record(
             "a correction needs a reason",
         ));
     }
-    let file = state
-        .store
-        .child_file(episode.child_id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let doc = evaluation::document(&state.calendar, &file, now, Some((&event, episode.id)))
-        .map_err(|e| ApiError::validation("$", e.to_string()))?;
-    if let Err(e) = protocol::timeline::parse(&doc.json.to_string(), &state.catalog) {
-        let own = doc.extra_index.map(|k| format!("$.events[{k}]"));
-        let field = match own.as_deref().and_then(|p| e.path.strip_prefix(p)) {
-            Some(rest) => format!("$.event{rest}"),
-            None => e.path.clone(),
-        };
-        return Err(ApiError::validation(field, e.message));
-    }
-    let at = event["at"]
-        .as_str()
-        .and_then(|s| protocol::timeline::parse_instant(s).ok())
-        .ok_or_else(|| ApiError::validation("$.event.at", "missing"))?;
-    if at > now + jiff::SignedDuration::from_mins(5) {
-        return Err(ApiError::validation("$.event.at", "is in the future"));
-    }
     let new = NewEvent {
-        at: micros(at),
-        body: event.to_string(),
         correction,
-        recorded_by: caller.user.id,
-        recorded_at: micros(now),
+        ..checked_event(state, caller, episode, &event, EventIn::Field("$.event")).await?
     };
     let (catalog, calendar) = (state.catalog.clone(), state.calendar.clone());
     let recompute = move |file: &ChildFile| evaluation::recompute(&catalog, &calendar, file, now);

@@ -7,12 +7,12 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
-use store::{ChildFile, NewAction, NewEvent, NewInterview, NewMeeting};
+use serde_json::json;
+use store::{ChildFile, NewAction, NewInterview, NewMeeting};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::episodes::{ObligationView, record_view};
+use super::episodes::{EventIn, ObligationView, checked_event, records_view};
 use super::{Body, etag, required_if_match};
 use crate::access::{Permission, audited_read, child_access};
 use crate::auth::Caller;
@@ -228,49 +228,6 @@ fn interview_view(state: &AppState, caller: &Caller, i: &store::Interview) -> In
     }
 }
 
-/// Checks an event as `homeward evaluate` would, in the context of the child's file; the
-/// errors name the field of the request it came from.
-async fn checked_event(
-    state: &AppState,
-    episode: &store::Episode,
-    event: &Value,
-    prefix: &str,
-) -> Result<NewEvent, ApiError> {
-    let file = state
-        .store
-        .child_file(episode.child_id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let now = state.now();
-    let doc = evaluation::document(&state.calendar, &file, now, Some((event, episode.id)))
-        .map_err(|e| ApiError::validation("$", e.to_string()))?;
-    if let Err(e) = protocol::timeline::parse(&doc.json.to_string(), &state.catalog) {
-        let own = doc.extra_index.map(|k| format!("$.events[{k}]"));
-        let field = match own.as_deref().and_then(|p| e.path.strip_prefix(p)) {
-            Some(rest) => format!("{prefix}{}", rest.replace(".data.", ".")),
-            None => e.path.clone(),
-        };
-        return Err(ApiError::validation(field, e.message));
-    }
-    let t = event["at"]
-        .as_str()
-        .and_then(|s| protocol::timeline::parse_instant(s).ok())
-        .unwrap_or(now);
-    if t > now + jiff::SignedDuration::from_mins(5) {
-        return Err(ApiError::validation(
-            format!("{prefix}.at"),
-            "is in the future",
-        ));
-    }
-    Ok(NewEvent {
-        at: micros(t),
-        body: event.to_string(),
-        correction: None,
-        recorded_by: 0,
-        recorded_at: micros(now),
-    })
-}
-
 async fn episode_for(
     state: &AppState,
     caller: &Caller,
@@ -355,8 +312,7 @@ async fn record_meeting(
     }
     let event = json!({"at": body.held_at, "type": "meeting_held",
         "data": {"meeting_type": body.meeting_type, "chair": body.chair, "face_to_face": body.face_to_face}, "satisfies": body.satisfies});
-    let mut new_event = checked_event(&state, &episode, &event, "$").await?;
-    new_event.recorded_by = caller.user.id;
+    let new_event = checked_event(&state, &caller, &episode, &event, EventIn::TopLevel).await?;
     let meeting = NewMeeting {
         meeting_type: body.meeting_type.clone(),
         held_at: micros(held),
@@ -376,11 +332,7 @@ async fn record_meeting(
             &caller.audit("write", "meeting", None, Some(episode.child_id), now),
         )
         .await?;
-    let authorities = state.store.authorities().await?;
-    let obligations = obligations
-        .iter()
-        .map(|o| record_view(&state, &authorities, o, now))
-        .collect();
+    let obligations = records_view(&state, &obligations, now).await?;
     Ok((
         StatusCode::CREATED,
         Json(RecordedMeeting {
@@ -456,8 +408,7 @@ async fn record_interview(
         map.retain(|_, v| !v.is_null());
     }
     let event = json!({"at": body.at, "type": kind, "data": data, "satisfies": body.satisfies});
-    let mut new_event = checked_event(&state, &episode, &event, "$").await?;
-    new_event.recorded_by = caller.user.id;
+    let new_event = checked_event(&state, &caller, &episode, &event, EventIn::TopLevel).await?;
     let interview = NewInterview {
         outcome: body.outcome.clone(),
         at: micros(when_at),
@@ -478,11 +429,7 @@ async fn record_interview(
             &caller.audit("write", "interview", None, Some(episode.child_id), now),
         )
         .await?;
-    let authorities = state.store.authorities().await?;
-    let obligations = obligations
-        .iter()
-        .map(|o| record_view(&state, &authorities, o, now))
-        .collect();
+    let obligations = records_view(&state, &obligations, now).await?;
     Ok((
         StatusCode::CREATED,
         [(header::ETAG, etag(i.version))],
