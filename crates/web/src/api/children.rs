@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::episodes::{
-    EpisodeView, EventView, ObligationView, episode_view, event_view, obligation_view,
+    EpisodeView, EventView, ObligationView, code, episode_view, event_view, obligation_view,
 };
 use super::{Body, Page, PageQuery, etag, required_if_match};
 use crate::access::{Permission, audited_file_read, audited_read, child_access};
@@ -197,20 +197,12 @@ const DOCUMENT_KINDS: [&str; 4] = [
     "pre_incident_risk_assessment",
 ];
 
-fn code_of(authorities: &[Authority], id: i64) -> String {
-    authorities
-        .iter()
-        .find(|a| a.id == id)
-        .map(|a| a.code.clone())
-        .unwrap_or_default()
-}
-
 fn placement_view(authorities: &[Authority], p: &store::Placement) -> PlacementView {
     PlacementView {
         id: p.id,
         placement: PlacementBody {
-            responsible_authority: code_of(authorities, p.responsible_authority_id),
-            host_authority: code_of(authorities, p.host_authority_id),
+            responsible_authority: code(authorities, p.responsible_authority_id),
+            host_authority: code(authorities, p.host_authority_id),
             legal_status: p.legal_status.clone(),
             placement_type: p.placement_type.clone(),
             police_force: Some(p.police_force.clone()),

@@ -121,7 +121,8 @@ pub struct RecordedEvent {
     pub obligations: Vec<ObligationView>,
 }
 
-fn code(authorities: &[Authority], id: i64) -> String {
+/// The code of an authority by ID (empty if unknown).
+pub fn code(authorities: &[Authority], id: i64) -> String {
     authorities
         .iter()
         .find(|a| a.id == id)
