@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod model;
+mod patterns;
 mod postgres;
 mod shared;
 mod sqlite;
@@ -251,6 +252,12 @@ pub trait Repository: Send + Sync {
     async fn audit_log(&self) -> Result<(Vec<AuditRecord>, (i64, String))>;
     /// Writes a consistent copy of the database to a file while it is in use.
     async fn backup_to(&self, path: &std::path::Path) -> Result<()>;
+
+    // --- Patterns (issue 6 point 4) ---
+    /// Every child an authority may see (the rule of [`Repository::children_for`]: responsible,
+    /// host or finder), as whole files with their latest profile documents, by child ID. One
+    /// query per table, for the pattern views across a partnership's children.
+    async fn pattern_files(&self, authority_id: i64) -> Result<Vec<PatternFile>>;
 }
 
 /// Opens (and migrates) the store a URL names: `sqlite:PATH` / a plain path, or `postgres://…`.

@@ -475,6 +475,8 @@ pub struct BulkChild {
     pub created_at: i64,
     /// Episodes, oldest first.
     pub episodes: Vec<BulkEpisode>,
+    /// Profile documents as `(kind, JSON body)`, each stored as version 1.
+    pub documents: Vec<(String, String)>,
 }
 
 /// An episode loaded in bulk, with its events and its computed obligations.
@@ -486,4 +488,14 @@ pub struct BulkEpisode {
     pub events: Vec<(i64, String)>,
     /// Obligations computed for it (their `episode_id` is ignored).
     pub obligations: Vec<NewObligation>,
+}
+
+/// A child as the pattern views read it: the file the engine reads and the latest version of
+/// each profile document (the Philomena profile names places frequented and associates).
+#[derive(Clone, Debug)]
+pub struct PatternFile {
+    /// Record, placement, episodes, events and the authorities they name.
+    pub file: ChildFile,
+    /// The latest version of each kind of profile document.
+    pub documents: Vec<Document>,
 }

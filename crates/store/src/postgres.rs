@@ -41,3 +41,4 @@ impl PostgresStore {
 }
 
 crate::shared::impl_repository!(PostgresStore, PgConnection, Backend::Postgres);
+crate::patterns::impl_pattern_reads!(PostgresStore);

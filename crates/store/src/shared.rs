@@ -973,6 +973,18 @@ macro_rules! impl_repository {
                         }
                         q.execute(&mut *tx).await?;
                     }
+                    for (kind, body) in &c.documents {
+                        sqlx::query(
+                            "INSERT INTO child_documents (child_id, kind, version, body, recorded_by, recorded_at) VALUES ($1, $2, 1, $3, $4, $5)",
+                        )
+                        .bind(child_id)
+                        .bind(kind)
+                        .bind(body)
+                        .bind(user_id)
+                        .bind(c.created_at)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
                 }
                 append_audit(&mut tx, audit).await?;
                 tx.commit().await?;
@@ -1026,6 +1038,11 @@ macro_rules! impl_repository {
 
             async fn backup_to(&self, path: &std::path::Path) -> Result<()> {
                 self.backup(path).await
+            }
+
+            // Patterns: the SQL lives in patterns.rs.
+            async fn pattern_files(&self, authority_id: i64) -> Result<Vec<PatternFile>> {
+                self.load_pattern_files(authority_id).await
             }
         }
     };

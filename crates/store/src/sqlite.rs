@@ -52,3 +52,4 @@ impl SqliteStore {
 }
 
 crate::shared::impl_repository!(SqliteStore, SqliteConnection, Backend::Sqlite);
+crate::patterns::impl_pattern_reads!(SqliteStore);

@@ -600,6 +600,10 @@ async fn story(store: Arc<dyn Repository>) {
             },
             placement: placement(merton.id, merton.id, "2023-01-01"),
             created_at: 50,
+            documents: vec![(
+                "philomena_profile".into(),
+                r#"{"associates": ["Bulk Friend"]}"#.into(),
+            )],
             episodes: vec![BulkEpisode {
                 opened_at: 60,
                 events: vec![(60, reported.into()), (70, graded.into())],
