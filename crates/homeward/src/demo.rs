@@ -110,6 +110,71 @@ const LAST: [&str; 16] = [
     "Jessop", "Kemble", "Lyndon", "Marlow", "Norcott", "Orwin", "Pellow",
 ];
 
+/// Places children are found and frequent, by the protocol of the area (synthetic choice of
+/// real public places; the pattern views group them by postcode district or name).
+fn places(protocol: Option<&str>) -> &'static [&'static str] {
+    match protocol {
+        Some("NEWHAM") => &[
+            "Stratford bus station, E15 1AZ",
+            "Westfield Stratford City, E20 1EJ",
+            "Canning Town station, E16 1DQ",
+            "East Ham High Street, E6 1HL",
+            "Forest Gate station, E7 9BU",
+        ],
+        Some("MERTON") => &[
+            "Mitcham Fair Green, CR4 3AP",
+            "Wimbledon station, SW19 7NL",
+            "Morden Park, SM4 5EA",
+            "Colliers Wood, SW19 2DF",
+        ],
+        Some("HIPS") => &[
+            "Southampton Central station, SO15 1AL",
+            "Commercial Road, Portsmouth, PO1 1EQ",
+            "Newport bus station, PO30 1JW",
+            "Winchester bus station, SO23 8DN",
+        ],
+        Some("LANCS") => &[
+            "Blackpool North Pier, FY1 1NE",
+            "Preston bus station, PR1 1YT",
+            "Blackburn Mall, BB1 7JE",
+        ],
+        Some("SY") => &[
+            "Sheffield Interchange, S1 2BP",
+            "Meadowhall, S9 1EP",
+            "Frenchgate Centre, DN1 1SW",
+            "Barnsley Interchange, S70 1HA",
+            "Rotherham Interchange, S60 1QH",
+        ],
+        _ => &[
+            "Manchester Piccadilly, M1 2PB",
+            "Chelmsford station, CM1 1HT",
+            "Maidstone East station, ME14 1QJ",
+        ],
+    }
+}
+
+/// Invented associates' names and nicknames, as a profile would record them.
+const ASSOCIATES: [&str; 12] = [
+    "'Tiny' (older male)",
+    "Kez",
+    "'Blade'",
+    "Jordan (cousin)",
+    "Mo (car wash)",
+    "'Shorty'",
+    "Dee",
+    "Ray (18, moped)",
+    "'Bossman'",
+    "Tash",
+    "Lenny",
+    "'Little P'",
+];
+
+/// Children missing together: in each authority's first six children, two groups of three go
+/// missing within the hour and are found together, a few days before `now`.
+const GROUPS_PER_AUTHORITY: usize = 2;
+/// Children per group.
+const GROUP_SIZE: usize = 3;
+
 /// What the demo loaded.
 pub struct Loaded {
     /// Children created.
@@ -264,18 +329,31 @@ fn synthetic_child(
     let looked_after = out_of_area || rng.random_bool(0.5);
     let age = rng.random_range(8..17);
     let dob = now - SignedDuration::from_hours(24 * (365 * age + rng.random_range(0..365)));
+    // Slot within the authority decides membership of a missing-together group.
+    let slot = i / partnership.len();
+    let group = (slot < GROUPS_PER_AUTHORITY * GROUP_SIZE).then_some(slot / GROUP_SIZE);
     let mut flags = vec!["open_to_csc", "allocated_sw"];
+    if group == Some(0) {
+        // The first group is recorded as missing with others (the engine's Newham 11.8
+        // trigger); the second is not, so the together view shows whom to flag.
+        flags.push("missing_with_others");
+    }
     if rng.random_bool(0.2) {
         flags.push("cp_plan");
     }
     if rng.random_bool(0.4) {
         flags.push("trigger_plan_exists");
     }
-    let concerns: Vec<&str> = [("cse", 0.15), ("cce", 0.15), ("known_mental_health", 0.1)]
+    let mut concerns: Vec<&str> = [("cse", 0.15), ("cce", 0.15), ("known_mental_health", 0.1)]
         .into_iter()
         .filter(|(_, p)| rng.random_bool(*p))
         .map(|(c, _)| c)
         .collect();
+    if group == Some(1) && !concerns.contains(&"cce") {
+        concerns.push("cce");
+    }
+    let region = places(host.protocol.as_deref());
+    let documents = profile(rng, region, group, i % partnership.len());
     let fields = ChildFields {
         name: format!(
             "{} {}",
@@ -316,13 +394,20 @@ fn synthetic_child(
         rng.random_range(episodes_per_child.saturating_sub(3).max(1)..=episodes_per_child + 3);
     let spacing = 730 * 24 / (count as i64 + 1);
     let mut t = start + SignedDuration::from_hours(rng.random_range(0..spacing.max(1)));
-    let mut episodes = Vec::with_capacity(count);
+    // A group's joint absence: days before now, members going missing 40 minutes apart.
+    let joint = group.map(|g| {
+        let first = now
+            - SignedDuration::from_hours(24 * (2 + 5 * g as i64 + (i % partnership.len()) as i64));
+        first + SignedDuration::from_mins(40 * (slot % GROUP_SIZE) as i64)
+    });
+    let cutoff = joint.map_or(now, |j| j - SignedDuration::from_hours(72));
+    let mut episodes = Vec::with_capacity(count + 1);
     for k in 0..count {
-        let open_now = k + 1 == count && rng.random_bool(0.12);
+        let open_now = joint.is_none() && k + 1 == count && rng.random_bool(0.12);
         if open_now {
             t = now - SignedDuration::from_mins(rng.random_range(60..60 * 24 * 4));
         }
-        if t >= now {
+        if t >= cutoff {
             break;
         }
         let mut events = vec![
@@ -344,7 +429,12 @@ fn synthetic_child(
         ];
         if !open_now {
             let back = t + SignedDuration::from_mins(rng.random_range(120..60 * 60));
-            events.push(ev(back, "located", json!({"where": "known address"})));
+            let found = if rng.random_bool(0.75) {
+                json!({"where": region[rng.random_range(0..region.len())]})
+            } else {
+                json!({})
+            };
+            events.push(ev(back, "located", found));
             events.push(ev(
                 back + SignedDuration::from_mins(30),
                 "returned",
@@ -373,6 +463,36 @@ fn synthetic_child(
                 );
         }
         events.retain(|(at, _)| *at <= web::micros(now));
+        episodes.push(BulkEpisode {
+            opened_at: events[0].0,
+            events,
+            obligations: Vec::new(),
+        });
+    }
+    if let (Some(t), Some(g)) = (joint, group) {
+        // Found together 14 hours after the group's first member went missing.
+        let first = t - SignedDuration::from_mins(40 * (slot % GROUP_SIZE) as i64);
+        let back = first + SignedDuration::from_hours(14);
+        let place = region[(g + i % partnership.len()) % region.len()];
+        let events = vec![
+            ev(
+                t,
+                "reported_missing",
+                json!({"to": host.police_force, "police_ref": format!("DEMO-{i}-G{g}")}),
+            ),
+            ev(
+                t + SignedDuration::from_mins(10),
+                "risk_graded",
+                json!({"level": "medium"}),
+            ),
+            ev(
+                t + SignedDuration::from_mins(40),
+                "la_aware",
+                json!({"authority": responsible.name, "via": "EDT"}),
+            ),
+            ev(back, "located", json!({"where": place})),
+            ev(back + SignedDuration::from_mins(30), "returned", json!({})),
+        ];
         episodes.push(BulkEpisode {
             opened_at: events[0].0,
             events,
@@ -449,5 +569,32 @@ fn synthetic_child(
         placement,
         created_at,
         episodes,
+        documents,
     })
+}
+
+/// A Philomena profile for about a third of the children (always for group members): places
+/// they frequent and associates. Members of a group share an associate.
+fn profile(
+    rng: &mut ChaCha8Rng,
+    region: &[&str],
+    group: Option<usize>,
+    authority: usize,
+) -> Vec<(String, String)> {
+    if group.is_none() && !rng.random_bool(0.35) {
+        return Vec::new();
+    }
+    let frequented: Vec<&str> = (0..rng.random_range(1..=2))
+        .map(|_| region[rng.random_range(0..region.len())])
+        .collect();
+    let mut associates: Vec<&str> = Vec::new();
+    if let Some(g) = group {
+        associates.push(ASSOCIATES[(authority * GROUPS_PER_AUTHORITY + g) % ASSOCIATES.len()]);
+    } else if rng.random_bool(0.3) {
+        associates.push(ASSOCIATES[rng.random_range(0..ASSOCIATES.len())]);
+    }
+    vec![(
+        "philomena_profile".into(),
+        json!({"places_frequented": frequented, "associates": associates}).to_string(),
+    )]
 }

@@ -88,6 +88,17 @@ impl Role {
                 )
             }
             SignOff => matches!(self, TeamManager | SeniorManager),
+            // Pattern views name children of the caller's authority, so the roles that read
+            // children; return-interview providers collate hotspots and links (SY 6.3.9).
+            ReadPatterns => matches!(
+                self,
+                SocialWorker
+                    | TeamManager
+                    | SeniorManager
+                    | Edt
+                    | PoliceMissingCoordinator
+                    | RhiProvider
+            ),
             ReadAudit => matches!(self, Auditor),
         }
     }
@@ -135,6 +146,9 @@ pub enum Permission {
     SignOff,
     /// Read and verify the audit log.
     ReadAudit,
+    /// Read the pattern views (repeat cohort, hotspots, children missing together) over the
+    /// children of the caller's authority.
+    ReadPatterns,
 }
 
 /// Checks the caller's role and that their authority has a reason to see the child

@@ -8,6 +8,7 @@ pub mod audit_writer;
 pub mod auth;
 pub mod error;
 pub mod evaluation;
+pub mod patterns;
 
 use std::sync::{Arc, Mutex};
 

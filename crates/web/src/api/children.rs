@@ -643,6 +643,10 @@ async fn add_document(
     if !body.body.is_object() {
         return Err(ApiError::validation("$.body", "expected a JSON object"));
     }
+    // Places frequented and associates feed the pattern views: checked before they are stored.
+    if analytics::profile::KINDS.contains(&body.kind.as_str()) {
+        analytics::profile::check(&body.body).map_err(|(f, m)| ApiError::validation(f, m))?;
+    }
     let now = state.now();
     let doc = state
         .store

@@ -4,6 +4,7 @@ mod children;
 mod episodes;
 mod meetings;
 mod obligations;
+pub(crate) mod patterns;
 mod session;
 
 use axum::extract::{FromRequest, Request};
@@ -24,6 +25,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(episodes::routes())
         .merge(meetings::routes())
         .merge(obligations::routes())
+        .merge(patterns::routes())
 }
 
 /// A JSON request body whose deserialisation errors name the field (422) instead of a generic

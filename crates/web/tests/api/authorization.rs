@@ -95,6 +95,15 @@ fn expected(method: &Method, path: &str, actor: Actor) -> StatusCode {
         ("POST", "/api/v1/session") => S::UNAUTHORIZED, // sent with a wrong password
         ("DELETE", "/api/v1/session") => S::NO_CONTENT,
         ("GET", "/api/v1/me" | "/api/v1/authorities") => S::OK,
+        // Pattern views answer over the caller's own authority's children: a foreign user gets
+        // an answer without this child (checked below), not a refusal.
+        ("GET", p) if p.starts_with("/api/v1/patterns/") => {
+            if READERS.contains(&role) {
+                S::OK
+            } else {
+                S::FORBIDDEN
+            }
+        }
         ("GET", "/api/v1/children" | "/api/v1/obligations") => {
             if READERS.contains(&role) {
                 S::OK

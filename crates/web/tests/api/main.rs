@@ -5,6 +5,7 @@ mod authorization;
 mod concurrency;
 mod journey;
 mod openapi;
+mod patterns;
 mod validation;
 
 use std::sync::{Arc, Mutex};
