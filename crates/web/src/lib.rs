@@ -9,6 +9,8 @@ pub mod auth;
 pub mod error;
 pub mod evaluation;
 pub mod patterns;
+mod patterns_page;
+mod patterns_svg;
 
 use std::sync::{Arc, Mutex};
 
@@ -135,6 +137,7 @@ pub fn app(state: AppState) -> Router {
                 .config(utoipa_swagger_ui::Config::from("/api/openapi.json").validator_url("none")),
         )
         .route("/healthz", get(healthz))
+        .merge(patterns_page::routes())
         .with_state(state)
 }
 

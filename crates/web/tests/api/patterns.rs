@@ -273,3 +273,56 @@ fn profile_pattern_fields_are_checked() {
         );
     });
 }
+
+#[test]
+fn the_page_and_charts_show_the_same_views() {
+    on_both(|app| async move {
+        partnership(&app).await;
+        let r = app.get("/patterns", SW).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let html = &r.text;
+        assert!(
+            r.headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("text/html")),
+            "an HTML page"
+        );
+        assert!(html.contains("<th scope=\"row\">Cal Ridge</th>"), "{html}");
+        assert!(
+            html.contains("<th scope=\"row\">Ava Stone, Bea Stone</th>"),
+            "{html}"
+        );
+        assert!(html.contains("§11.8") && html.contains("2 of 2"), "{html}");
+        assert!(html.contains("<th scope=\"row\">S9</th>") && html.contains("role=\"img\""));
+        let r = app.get("/patterns?by=place", SW).await;
+        assert!(
+            r.text
+                .contains("<th scope=\"row\">Stratford bus station</th>"),
+            "{}",
+            r.text
+        );
+        let r = app.get("/patterns/hotspots.svg?by=place", SW).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(
+            r.headers.get("content-type").and_then(|v| v.to_str().ok()),
+            Some("image/svg+xml")
+        );
+        assert!(
+            r.text.contains("Meadowhall 3; Stratford bus station 2"),
+            "{}",
+            r.text
+        );
+        let r = app.get("/patterns/together.svg", SW).await;
+        assert_eq!(r.text.matches("#d4351c").count(), 2, "{}", r.text);
+        assert!(r.text.contains("<title id=\"together-title\">"));
+        let r = app.get("/patterns", "social_worker.sheffield").await;
+        assert!(r.text.contains("Cal Ridge") && !r.text.contains("Ava Stone"));
+        let r = app
+            .call(axum::http::Method::GET, "/patterns", None, None, &[])
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        let r = app.get("/patterns/together.svg", "auditor.newham").await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    });
+}
