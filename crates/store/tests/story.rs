@@ -650,6 +650,45 @@ async fn story(store: Arc<dyn Repository>) {
         (o.len(), o[0].episode_id, o[0].rule.as_str()),
         (1, file.episodes[0].id, "MERTON-WEEKLY")
     );
+    // The pattern views' bulk read: whole files of the children an authority may see, with
+    // the latest version of each profile document, and nobody else's.
+    let patterns = store
+        .pattern_files(merton.id)
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let bulk_files: Vec<_> = patterns
+        .iter()
+        .filter(|p| p.file.child.name.starts_with("Bulk Child"))
+        .collect();
+    assert_eq!(bulk_files.len(), 3);
+    let one = patterns
+        .iter()
+        .find(|p| p.file.child.id == bulk_child.id)
+        .unwrap_or_else(|| unreachable!("bulk child in Merton's patterns"));
+    assert_eq!(one.file.events, file.events);
+    assert_eq!(one.file.episodes, file.episodes);
+    assert_eq!(one.file.placement, file.placement);
+    let ids = |a: &[Authority]| {
+        let mut v: Vec<i64> = a.iter().map(|a| a.id).collect();
+        v.sort_unstable();
+        v
+    };
+    assert_eq!(ids(&one.file.authorities), ids(&file.authorities));
+    assert_eq!(
+        (one.documents.len(), one.documents[0].body.as_str()),
+        (1, r#"{"associates": ["Bulk Friend"]}"#)
+    );
+    for p in &patterns {
+        let whole = store.child_file(p.file.child.id).await.ok().flatten();
+        assert_eq!(whole.map(|f| f.events), Some(p.file.events.clone()));
+    }
+    let kent_view = store.pattern_files(kent.id).await.unwrap_or_default();
+    assert!(
+        kent_view
+            .iter()
+            .all(|p| !p.file.child.name.starts_with("Bulk Child")),
+        "Kent has no reason to see Merton's children"
+    );
     store.ping().await.unwrap_or_else(|e| unreachable!("{e}"));
 }
 

@@ -2,6 +2,7 @@
 //! rejected input and the rule-pack commands.
 
 mod admin;
+mod patterns;
 mod rejections;
 mod rules_commands;
 mod scenarios;
