@@ -189,14 +189,14 @@ impl HotspotQuery {
             Some("place") => GroupBy::Place,
             Some(other) => {
                 return Err(ApiError::validation(
-                    "by",
+                    "$.by",
                     format!("`{other}`: one of district, place"),
                 ));
             }
         };
         let limit = self.limit.unwrap_or(20);
         if !(1..=500).contains(&limit) {
-            return Err(ApiError::validation("limit", "between 1 and 500"));
+            return Err(ApiError::validation("$.limit", "between 1 and 500"));
         }
         Ok((by, limit))
     }

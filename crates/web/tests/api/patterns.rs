@@ -162,9 +162,10 @@ fn hotspots_group_by_district_or_named_place() {
         );
         let r = app.get("/api/v1/patterns/hotspots?by=postcode", SW).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(r.json["error"]["field"], "by", "{}", r.text);
+        assert_eq!(r.json["error"]["field"], "$.by", "{}", r.text);
         let r = app.get("/api/v1/patterns/hotspots?limit=0", SW).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.json["error"]["field"], "$.limit", "{}", r.text);
     });
 }
 
