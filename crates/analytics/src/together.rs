@@ -10,8 +10,8 @@
 //!    named place, or same postcode district when either has no name), or both records carry
 //!    the `missing_with_others` flag, or their profiles name a common associate.
 //!
-//! **Groups.** Children joined by missing-together edges form a group (the trigger's first
-//! limb). Children joined by shared associates form a network group when at least one of them
+//! **Groups.** Each joint absence (episodes joined by missing-together links) is a group, the
+//! trigger's first limb. Children joined by shared associates form a network group when at least one of them
 //! has an exploitation concern (`cse`, `cce`, `exploitation`, `network_exploitation`), the
 //! second limb. The engine creates `NEWHAM-COMPLEX-STRAT` only for a child whose record says
 //! `missing_with_others` (or has the `network_exploitation` concern); each group lists its
@@ -130,12 +130,12 @@ pub struct Graph {
     pub nodes: Vec<Node>,
     /// Edges.
     pub edges: Vec<Edge>,
-    /// Groups meeting 11.8, largest first.
+    /// Groups meeting 11.8: each joint absence (latest first), then each network.
     pub groups: Vec<Group>,
 }
 
-/// Two children's joint absences: episode ID pairs, why, and when the first started.
-type Pair = (Vec<(i64, i64)>, BTreeSet<Link>, Timestamp);
+/// Two children's joint absences: episode ID pairs and why.
+type Pair = (Vec<(i64, i64)>, BTreeSet<Link>);
 
 fn end(e: &EpisodeInput, now: Timestamp) -> Timestamp {
     e.found.unwrap_or(now)
@@ -204,8 +204,11 @@ pub fn graph(children: &[ChildInput], now: Timestamp) -> Graph {
         .collect();
     eps.sort_by_key(|(_, e)| e.started);
     let mut pairs: BTreeMap<(usize, usize), Pair> = BTreeMap::new();
+    // Joint absences as pairs of positions in `eps`: a group is one incident, not every
+    // child ever linked to another.
+    let mut joint: Vec<(usize, usize)> = Vec::new();
     for (k, (i, a)) in eps.iter().enumerate() {
-        for (j, b) in &eps[k + 1..] {
+        for (k2, (j, b)) in eps.iter().enumerate().skip(k + 1) {
             if b.started.duration_since(a.started) > START_WITHIN {
                 break;
             }
@@ -230,22 +233,19 @@ pub fn graph(children: &[ChildInput], now: Timestamp) -> Graph {
             } else {
                 ((*j, *i), (b.id, a.id))
             };
-            let p = pairs
-                .entry(key)
-                .or_insert_with(|| (Vec::new(), BTreeSet::new(), a.started));
+            let p = pairs.entry(key).or_default();
             p.0.push(ids);
+            joint.push((k, k2));
             p.1.extend(links);
-            p.2 = p.2.min(a.started);
         }
     }
 
     let mut groups = Vec::new();
-    for members in components(children.len(), pairs.keys().copied()) {
-        let first = pairs
-            .iter()
-            .filter(|((a, _), _)| members.contains(a))
-            .map(|(_, (_, _, t))| *t)
-            .min();
+    for incident in components(eps.len(), joint.into_iter()) {
+        let mut members: Vec<usize> = incident.iter().map(|&x| eps[x].0).collect();
+        members.sort_unstable();
+        members.dedup();
+        let first = incident.iter().map(|&x| eps[x].1.started).min();
         groups.push(group(
             children,
             Trigger::MissingTogether,
@@ -280,10 +280,11 @@ pub fn graph(children: &[ChildInput], now: Timestamp) -> Graph {
             ));
         }
     }
+    // Latest incident first (a network, having no start, after them); then largest.
     groups.sort_by(|a, b| {
-        b.children
-            .len()
-            .cmp(&a.children.len())
+        b.first_missing
+            .cmp(&a.first_missing)
+            .then(b.children.len().cmp(&a.children.len()))
             .then(a.children.cmp(&b.children))
     });
 
@@ -303,7 +304,7 @@ pub fn graph(children: &[ChildInput], now: Timestamp) -> Graph {
         .collect();
     let mut edges: Vec<Edge> = pairs
         .iter()
-        .map(|((a, b), (episodes, links, _))| Edge {
+        .map(|((a, b), (episodes, links))| Edge {
             from: child_node(*a),
             to: child_node(*b),
             kind: EdgeKind::MissingTogether,
@@ -569,6 +570,52 @@ mod tests {
             vec!["'Big J'".to_owned(), "Aunt May".to_owned()]
         );
         assert_eq!(grp.unflagged, vec![1, 2]);
+    }
+
+    #[test]
+    fn each_joint_absence_is_its_own_group() {
+        let mut kids = vec![
+            child(
+                1,
+                "2025-01-01T20:00:00Z",
+                Some("2025-01-02T08:00:00Z"),
+                Some("Meadowhall"),
+            ),
+            child(
+                2,
+                "2025-01-01T21:00:00Z",
+                Some("2025-01-02T08:00:00Z"),
+                Some("meadowhall"),
+            ),
+            child(
+                3,
+                "2026-02-01T20:00:00Z",
+                Some("2026-02-02T08:00:00Z"),
+                Some("Sheffield Interchange"),
+            ),
+        ];
+        kids[1].episodes.push(EpisodeInput {
+            id: 21,
+            host: "NEWHAM".into(),
+            started: at("2026-02-01T22:00:00Z"),
+            reported: None,
+            found: Some(at("2026-02-02T08:30:00Z")),
+            found_at: Place::parse("Sheffield interchange"),
+        });
+        let g = graph(&kids, at(NOW));
+        let groups: Vec<_> = g
+            .groups
+            .iter()
+            .map(|g| (g.children.clone(), g.first_missing))
+            .collect();
+        // Child 2 was missing with 1 last year and with 3 this year: two incidents, latest first.
+        assert_eq!(
+            groups,
+            vec![
+                (vec![2, 3], Some(at("2026-02-01T20:00:00Z"))),
+                (vec![1, 2], Some(at("2025-01-01T20:00:00Z"))),
+            ]
+        );
     }
 
     #[test]

@@ -400,10 +400,16 @@ fn synthetic_child(
             - SignedDuration::from_hours(24 * (2 + 5 * g as i64 + (i % partnership.len()) as i64));
         first + SignedDuration::from_mins(40 * (slot % GROUP_SIZE) as i64)
     });
-    let cutoff = joint.map_or(now, |j| j - SignedDuration::from_hours(72));
-    let mut episodes = Vec::with_capacity(count + 1);
+    // One child per authority goes missing repeatedly in the last month (the repeat cohort).
+    let repeat = slot == GROUPS_PER_AUTHORITY * GROUP_SIZE;
+    let cutoff = match (joint, repeat) {
+        (Some(j), _) => j - SignedDuration::from_hours(72),
+        (None, true) => now - SignedDuration::from_hours(24 * 30),
+        (None, false) => now,
+    };
+    let mut episodes = Vec::with_capacity(count + 4);
     for k in 0..count {
-        let open_now = joint.is_none() && k + 1 == count && rng.random_bool(0.12);
+        let open_now = cutoff == now && k + 1 == count && rng.random_bool(0.12);
         if open_now {
             t = now - SignedDuration::from_mins(rng.random_range(60..60 * 24 * 4));
         }
@@ -469,16 +475,12 @@ fn synthetic_child(
             obligations: Vec::new(),
         });
     }
-    if let (Some(t), Some(g)) = (joint, group) {
-        // Found together 14 hours after the group's first member went missing.
-        let first = t - SignedDuration::from_mins(40 * (slot % GROUP_SIZE) as i64);
-        let back = first + SignedDuration::from_hours(14);
-        let place = region[(g + i % partnership.len()) % region.len()];
+    let short = |t: Timestamp, back: Timestamp, tag: String, place: &str| {
         let events = vec![
             ev(
                 t,
                 "reported_missing",
-                json!({"to": host.police_force, "police_ref": format!("DEMO-{i}-G{g}")}),
+                json!({"to": host.police_force, "police_ref": tag}),
             ),
             ev(
                 t + SignedDuration::from_mins(10),
@@ -493,11 +495,35 @@ fn synthetic_child(
             ev(back, "located", json!({"where": place})),
             ev(back + SignedDuration::from_mins(30), "returned", json!({})),
         ];
-        episodes.push(BulkEpisode {
+        BulkEpisode {
             opened_at: events[0].0,
             events,
             obligations: Vec::new(),
-        });
+        }
+    };
+    if let (Some(t), Some(g)) = (joint, group) {
+        // Found together 14 hours after the group's first member went missing.
+        let first = t - SignedDuration::from_mins(40 * (slot % GROUP_SIZE) as i64);
+        let place = region[(g + i % partnership.len()) % region.len()];
+        episodes.push(short(
+            t,
+            first + SignedDuration::from_hours(14),
+            format!("DEMO-{i}-G{g}"),
+            place,
+        ));
+    }
+    if repeat {
+        // Four short absences in the last four weeks: over the HIPS, SY and Merton thresholds.
+        for k in 0..4i64 {
+            let t = now - SignedDuration::from_hours(24 * (26 - 6 * k) + 3);
+            let place = region[rng.random_range(0..region.len())];
+            episodes.push(short(
+                t,
+                t + SignedDuration::from_hours(6),
+                format!("DEMO-{i}-R{k}"),
+                place,
+            ));
+        }
     }
     let created_at = web::micros(start);
     // Evaluate the child in memory (episodes numbered from 1) to store its obligations.

@@ -27,6 +27,12 @@ fn london(state: &AppState, t: jiff::Timestamp) -> String {
     protocol::output::format_instant(&state.calendar, t)
 }
 
+/// Now, to the second (the views show when they were computed, not to the nanosecond).
+fn now(state: &AppState) -> jiff::Timestamp {
+    let t = state.now();
+    jiff::Timestamp::from_second(t.as_second()).unwrap_or(t)
+}
+
 /// A protocol's repeat-missing threshold, from its rule pack.
 #[derive(Serialize, ToSchema)]
 pub struct ThresholdView {
@@ -100,7 +106,7 @@ pub struct RepeatView {
 
 /// The repeat-missing cohort computed now (shared with the HTML page).
 pub fn repeat_view(state: &AppState, kids: &[analytics::ChildInput]) -> RepeatView {
-    let now = state.now();
+    let now = now(state);
     let c = analytics::repeat::cohort(kids, &state.catalog, &state.calendar, now);
     RepeatView {
         at: london(state, now),
@@ -347,7 +353,7 @@ fn snake<T: Serialize>(v: T) -> String {
 
 /// The graph computed now (shared with the page and the chart).
 pub fn together_view(state: &AppState, kids: &[analytics::ChildInput]) -> TogetherView {
-    let now = state.now();
+    let now = now(state);
     let g = analytics::together::graph(kids, now);
     let rule = state.catalog.lookup("NEWHAM-COMPLEX-STRAT");
     let (citation, action) = rule.map_or_else(Default::default, |k| {
