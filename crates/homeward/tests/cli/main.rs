@@ -5,6 +5,7 @@ mod admin;
 mod rejections;
 mod rules_commands;
 mod scenarios;
+mod test_clock;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

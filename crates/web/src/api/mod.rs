@@ -1,6 +1,6 @@
 //! The `/api/v1` routes and the JSON shapes they exchange.
 
-mod children;
+pub(crate) mod children;
 mod episodes;
 mod meetings;
 mod obligations;
