@@ -251,6 +251,15 @@ pub trait Repository: Send + Sync {
     async fn audit_log(&self) -> Result<(Vec<AuditRecord>, (i64, String))>;
     /// Writes a consistent copy of the database to a file while it is in use.
     async fn backup_to(&self, path: &std::path::Path) -> Result<()>;
+
+    // --- charts (web::charts) ---
+    /// Episodes opened at or after `since` in which an authority is involved (responsible,
+    /// host or finder), oldest first, each with its events in order.
+    async fn episodes_involving(
+        &self,
+        authority_id: i64,
+        since: i64,
+    ) -> Result<Vec<(Episode, Vec<EventRecord>)>>;
 }
 
 /// Opens (and migrates) the store a URL names: `sqlite:PATH` / a plain path, or `postgres://…`.

@@ -1027,6 +1027,38 @@ macro_rules! impl_repository {
             async fn backup_to(&self, path: &std::path::Path) -> Result<()> {
                 self.backup(path).await
             }
+
+            // --- charts (web::charts) ---
+            async fn episodes_involving(&self, authority_id: i64, since: i64) -> Result<Vec<(Episode, Vec<EventRecord>)>> {
+                const INVOLVING: &str = "(responsible_authority_id = $1 OR host_authority_id = $1 OR finder_authority_id = $1) AND opened_at >= $2";
+                let episodes = sqlx::query(sqlx::AssertSqlSafe(format!("{EPISODE} WHERE {INVOLVING} ORDER BY opened_at, id")))
+                    .bind(authority_id)
+                    .bind(since)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(episode_row)
+                    .collect::<Result<Vec<_>>>()?;
+                let mut events: std::collections::HashMap<i64, Vec<EventRecord>> = std::collections::HashMap::new();
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "{EVENT} WHERE episode_id IN (SELECT id FROM episodes WHERE {INVOLVING}) ORDER BY at, id"
+                )))
+                .bind(authority_id)
+                .bind(since)
+                .fetch_all(&self.pool)
+                .await?;
+                for r in &rows {
+                    let e = event_row(r)?;
+                    events.entry(e.episode_id).or_default().push(e);
+                }
+                Ok(episodes
+                    .into_iter()
+                    .map(|ep| {
+                        let evs = events.remove(&ep.id).unwrap_or_default();
+                        (ep, evs)
+                    })
+                    .collect())
+            }
         }
     };
 }
