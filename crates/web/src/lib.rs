@@ -8,6 +8,7 @@ pub mod audit_writer;
 pub mod auth;
 pub mod error;
 pub mod evaluation;
+mod ui;
 pub mod test_clock;
 
 use std::sync::{Arc, Mutex};
@@ -135,6 +136,8 @@ pub fn app(state: AppState) -> Router {
                 .config(utoipa_swagger_ui::Config::from("/api/openapi.json").validator_url("none")),
         )
         .route("/healthz", get(healthz))
+        // The caseworker pages (HTML) and their static files.
+        .merge(ui::routes())
         // Test mode only: the route exists when the state runs on a test clock.
         .merge(test_clock::routes(&state))
         .with_state(state)
