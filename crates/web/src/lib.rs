@@ -6,6 +6,7 @@ pub mod access;
 mod api;
 pub mod audit_writer;
 pub mod auth;
+pub mod charts;
 pub mod error;
 pub mod evaluation;
 mod ui;
@@ -138,6 +139,8 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         // The caseworker pages (HTML) and their static files.
         .merge(ui::routes())
+        // Charts as SVG and the page that shows them with their figures as tables.
+        .merge(charts::routes())
         // Test mode only: the route exists when the state runs on a test clock.
         .merge(test_clock::routes(&state))
         .with_state(state)

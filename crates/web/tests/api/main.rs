@@ -2,6 +2,7 @@
 //! test server is available), requests sent straight to the router.
 
 mod authorization;
+mod charts;
 mod concurrency;
 mod journey;
 mod openapi;
