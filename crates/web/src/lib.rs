@@ -9,8 +9,8 @@ pub mod auth;
 pub mod charts;
 pub mod error;
 pub mod evaluation;
-mod ui;
 pub mod test_clock;
+mod ui;
 
 use std::sync::{Arc, Mutex};
 
