@@ -52,7 +52,8 @@ impl NewInterview {
     }
 }
 
-async fn child_name(state: &AppState, child_id: i64) -> Result<String, ApiError> {
+/// A child's name (empty if unknown), for page captions.
+pub async fn child_name(state: &AppState, child_id: i64) -> Result<String, ApiError> {
     Ok(state
         .store
         .child(child_id)

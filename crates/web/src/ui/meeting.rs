@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::episode::{ActionRow, action_row, episode_for};
 use super::event_forms::satisfies;
 use super::forms::{Fields, FormErrors};
+use super::interview::child_name;
 use super::layout::{Chrome, PageError, Viewer, iso, local_input, parse_local, when};
 use crate::access::{Permission, audited_read};
 use crate::api::meetings::{ActionItem, Attendee, MeetingBody, store_meeting};
@@ -43,6 +44,7 @@ const ACTION_ROWS: [usize; 3] = [1, 2, 3];
 struct NewMeeting {
     chrome: Chrome,
     episode_id: i64,
+    child_name: String,
     errors: FormErrors,
     values: HashMap<String, String>,
     types: &'static [(&'static str, &'static str)],
@@ -80,6 +82,7 @@ pub async fn new(
     Ok(NewMeeting {
         chrome: viewer.chrome("Record a meeting", ""),
         episode_id: id,
+        child_name: child_name(&state, episode.child_id).await?,
         errors: FormErrors::default(),
         values,
         types: TYPES,
@@ -185,6 +188,7 @@ pub async fn create(
         NewMeeting {
             chrome: viewer.chrome("Record a meeting", ""),
             episode_id: id,
+            child_name: child_name(&state, episode.child_id).await?,
             errors,
             values: form.values(),
             types: TYPES,

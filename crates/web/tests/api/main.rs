@@ -6,6 +6,7 @@ mod charts;
 mod concurrency;
 mod journey;
 mod openapi;
+mod ui;
 mod validation;
 
 use std::sync::{Arc, Mutex};
