@@ -20,6 +20,9 @@ pub struct Viewer {
     pub caller: Caller,
     /// The session's CSRF token, carried by every form as `csrf_token`.
     pub csrf: String,
+    /// The server's "now" when the request came (ISO-8601), so countdowns follow the server's
+    /// clock (a test clock included) rather than the browser's.
+    pub now: String,
 }
 
 impl FromRequestParts<AppState> for Viewer {
@@ -31,7 +34,11 @@ impl FromRequestParts<AppState> for Viewer {
             .get::<ConnectInfo<std::net::SocketAddr>>()
             .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
         match cookie_session(state, &parts.headers, remote_addr).await? {
-            Some((caller, csrf)) => Ok(Viewer { caller, csrf }),
+            Some((caller, csrf)) => Ok(Viewer {
+                caller,
+                csrf,
+                now: iso(state, state.now()),
+            }),
             None => Err(PageError::SignIn),
         }
     }
@@ -55,6 +62,7 @@ impl Viewer {
             user: Some(self.caller.user.display_name.clone()),
             role: role_label(self.caller.role.as_str()).to_owned(),
             csrf: self.csrf.clone(),
+            now: self.now.clone(),
         }
     }
 }
@@ -71,6 +79,8 @@ pub struct Chrome {
     pub role: String,
     /// CSRF token for the sign-out form.
     pub csrf: String,
+    /// The server's "now" (ISO-8601), empty on public pages.
+    pub now: String,
 }
 
 impl Chrome {
@@ -82,6 +92,7 @@ impl Chrome {
             user: None,
             role: String::new(),
             csrf: String::new(),
+            now: String::new(),
         }
     }
 
