@@ -140,6 +140,8 @@ before(async () => {
     return route.abort("blockedbyclient");
   });
   page = context.pages()[0] ?? (await context.newPage());
+  // The pages' own clock (live countdowns) follows the server's test clock.
+  await page.clock.setFixedTime(new Date(START));
 });
 
 after(async () => {
@@ -250,7 +252,9 @@ async function api(url) {
 async function moveClock(body) {
   const r = await page.request.post(`${base}/test/clock`, { data: body });
   assert.equal(r.status(), 200, await r.text());
-  return r.json();
+  const moved = await r.json();
+  await page.clock.setFixedTime(new Date(moved.now));
+  return moved;
 }
 
 /** The obligation rows of the page: rule ID and status. */

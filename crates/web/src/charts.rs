@@ -311,7 +311,6 @@ fn step(max: f64) -> f64 {
 impl BarChart<'_> {
     fn svg(&self) -> String {
         const WIDTH: f64 = 720.0;
-        const HEIGHT: f64 = 320.0;
         const LEFT: f64 = 48.0;
         const RIGHT: f64 = 12.0;
         const TOP: f64 = 16.0;
@@ -328,11 +327,13 @@ impl BarChart<'_> {
         let y = |v: f64| AXIS - (v / max) * (AXIS - TOP);
         let band = (WIDTH - LEFT - RIGHT) / self.categories.len().max(1) as f64;
         let bar = (band * 0.8) / self.series.len().max(1) as f64;
+        // Room under the axis for the category labels and one legend line per series.
+        let height = AXIS + 30.0 + 18.0 * self.series.len() as f64;
 
         let mut s = String::new();
         let _ = write!(
             s,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" aria-labelledby="chart-title chart-desc" font-family="Arial, sans-serif" font-size="12"><title id="chart-title">{}</title><desc id="chart-desc">{}</desc>"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" role="img" aria-labelledby="chart-title chart-desc" font-family="Arial, sans-serif" font-size="12"><title id="chart-title">{}</title><desc id="chart-desc">{}</desc>"#,
             escape(self.title),
             escape(&self.desc)
         );
@@ -403,8 +404,11 @@ fn episodes_chart(w: &Weekly) -> BarChart<'static> {
     BarChart {
         title: "Missing episodes per week by responsible authority",
         desc: format!(
-            "Episodes opened in each of the last {WEEKS} weeks (weeks starting Monday, UK time), {total} in all, for {} authorities.",
-            w.series.len()
+            "Episodes opened in each of the last {WEEKS} weeks (weeks starting Monday, UK time), {total} in all, by responsible authority ({}).",
+            match w.series.len() {
+                1 => "one authority".to_owned(),
+                n => format!("{n} authorities"),
+            }
         ),
         categories: w.weeks.iter().copied().map(short_date).collect(),
         series: w
