@@ -408,11 +408,7 @@ pub async fn discharge(
 ) -> Result<Response, PageError> {
     viewer.check_csrf(form.get("csrf_token"))?;
     let note = form.text("note");
-    let back = form
-        .get("return_to")
-        .filter(|p| p.starts_with('/') && !p.starts_with("//"))
-        .unwrap_or("/my-work")
-        .to_owned();
+    let back = form.return_to("/my-work");
     let obligation = state
         .store
         .obligation(id)

@@ -27,6 +27,15 @@ impl Fields {
         self.get(name).unwrap_or_default().to_owned()
     }
 
+    /// The page to go back to (`return_to`): only a path on this server, never another site
+    /// (`//host` and `/\\host` are other sites to a browser).
+    pub fn return_to(&self, default: &str) -> String {
+        self.get("return_to")
+            .filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\'))
+            .unwrap_or(default)
+            .to_owned()
+    }
+
     /// The submitted values, to show again after an error.
     pub fn values(&self) -> HashMap<String, String> {
         let mut map = HashMap::new();
@@ -121,5 +130,27 @@ pub fn capitalised(s: &str) -> String {
     match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Fields;
+
+    fn back(to: &str) -> String {
+        Fields(vec![("return_to".to_owned(), to.to_owned())]).return_to("/my-work")
+    }
+
+    #[test]
+    fn return_to_stays_on_this_server() {
+        assert_eq!(back("/episodes/3"), "/episodes/3");
+        for other in [
+            "//evil.example/",
+            "/\\evil.example",
+            "https://evil.example/",
+            "",
+        ] {
+            assert_eq!(back(other), "/my-work", "{other}");
+        }
     }
 }

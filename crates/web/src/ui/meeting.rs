@@ -283,9 +283,6 @@ pub async fn complete(
             ),
         )
         .await?;
-    let back = form
-        .get("return_to")
-        .filter(|p| p.starts_with('/') && !p.starts_with("//"))
-        .map_or_else(|| format!("/meetings/{}", meeting.id), str::to_owned);
+    let back = form.return_to(&format!("/meetings/{}", meeting.id));
     Ok(Redirect::to(&back).into_response())
 }
