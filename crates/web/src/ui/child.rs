@@ -79,8 +79,12 @@ pub struct Line {
 
 /// The latest version of a profile document, as lines.
 pub struct Doc {
+    /// Stored kind (empty for sections that are not documents).
+    pub kind: &'static str,
     /// Heading.
     pub title: &'static str,
+    /// The kind's fields with their current values, for the "record a new version" form.
+    pub fields: Vec<(&'static str, &'static str, String)>,
     /// Recorded (UK time) and version, if recorded.
     pub recorded: String,
     /// Its fields.
@@ -107,13 +111,14 @@ pub fn words(s: &str) -> String {
     s.replace('_', " ")
 }
 
-fn document_lines(body: &str) -> Vec<Line> {
+fn document_lines(kind: &str, body: &str) -> Vec<Line> {
     let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
     v.as_object()
         .into_iter()
         .flatten()
         .map(|(k, v)| Line {
-            key: super::forms::capitalised(&words(k)),
+            key: super::documents::label(kind, k)
+                .map_or_else(|| super::forms::capitalised(&words(k)), str::to_owned),
             value: match v {
                 Value::String(s) => s.clone(),
                 Value::Array(a) => a
@@ -132,24 +137,30 @@ fn document_lines(body: &str) -> Vec<Line> {
 /// The latest version of each profile document of a child.
 pub async fn documents(state: &AppState, child_id: i64) -> Result<Vec<Doc>, ApiError> {
     let all = state.store.documents(child_id).await?;
-    let kinds = [
-        ("philomena_profile", "Philomena profile"),
-        ("trigger_plan", "Trigger plan"),
-        (
-            "pre_incident_risk_assessment",
-            "Pre-incident risk assessment",
-        ),
-        ("history_document", "History document"),
-    ];
-    Ok(kinds
+    Ok(super::documents::DOCUMENTS
         .iter()
-        .map(|(kind, title)| {
+        .map(|spec| {
             let latest = all
                 .iter()
-                .filter(|d| d.kind == *kind)
+                .filter(|d| d.kind == spec.kind)
                 .max_by_key(|d| d.version);
+            let body: Value = latest
+                .and_then(|d| serde_json::from_str(&d.body).ok())
+                .unwrap_or(Value::Null);
             Doc {
-                title,
+                kind: spec.kind,
+                title: spec.title,
+                fields: spec
+                    .fields
+                    .iter()
+                    .map(|(name, label)| {
+                        (
+                            *name,
+                            *label,
+                            body[*name].as_str().unwrap_or_default().to_owned(),
+                        )
+                    })
+                    .collect(),
                 recorded: latest
                     .map(|d| {
                         format!(
@@ -159,7 +170,9 @@ pub async fn documents(state: &AppState, child_id: i64) -> Result<Vec<Doc>, ApiE
                         )
                     })
                     .unwrap_or_default(),
-                lines: latest.map(|d| document_lines(&d.body)).unwrap_or_default(),
+                lines: latest
+                    .map(|d| document_lines(spec.kind, &d.body))
+                    .unwrap_or_default(),
             }
         })
         .collect())

@@ -5,6 +5,7 @@
 mod assets;
 mod caseload;
 mod child;
+mod documents;
 mod episode;
 mod event_forms;
 mod forms;
@@ -41,6 +42,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/children/{id}/episodes",
             axum::routing::post(child::open_episode),
+        )
+        .route(
+            "/children/{id}/documents",
+            axum::routing::post(documents::create),
         )
         .route(
             "/children/{id}/photo",

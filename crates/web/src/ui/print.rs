@@ -101,11 +101,15 @@ async fn episode_document(
         photo: super::photo::info(state, file.child.id).await?,
         sections: vec![
             Doc {
+                kind: "",
+                fields: Vec::new(),
                 title: "The child",
                 recorded: String::new(),
                 lines: profile(state, &file),
             },
             Doc {
+                kind: "",
+                fields: Vec::new(),
                 title: "The incident",
                 recorded: String::new(),
                 lines: incident,
@@ -164,6 +168,8 @@ pub async fn police_pack(
     audited_file_read(&state, &viewer.caller, &file, "print").await?;
     let now = state.now();
     let mut sections = vec![Doc {
+        kind: "",
+        fields: Vec::new(),
         title: "The child",
         recorded: String::new(),
         lines: profile(&state, &file),
@@ -185,6 +191,8 @@ pub async fn police_pack(
         })
         .collect();
     sections.push(Doc {
+        kind: "",
+        fields: Vec::new(),
         title: "Recent episodes (latest 10)",
         recorded: String::new(),
         lines: history,

@@ -760,3 +760,52 @@ fn meeting_actions_are_tracked_like_obligations_and_interviews_are_signed_off() 
         );
     });
 }
+
+#[test]
+fn profile_documents_are_recorded_from_the_child_page() {
+    on_both(|app| async move {
+        let (child, _) = app.seed_child().await;
+        let b = Browser::sign_in(&app, "social_worker.newham").await;
+        let path = format!("/children/{child}/documents");
+        let r = b.post(&path, &[("kind", "trigger_plan")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text.contains("href=\"#trigger_plan-triggers\""));
+        assert!(
+            app.state
+                .store
+                .documents(child)
+                .await
+                .unwrap_or_default()
+                .is_empty()
+        );
+        let r = b
+            .post(
+                &path,
+                &[
+                    ("kind", "philomena_profile"),
+                    ("places", "Stratford bus station"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+        let page = b.get(&format!("/children/{child}")).await.text;
+        assert!(page.contains("Places the child may go") && page.contains("Stratford bus station"));
+        let pack = b
+            .get(&format!("/children/{child}/print/police-pack"))
+            .await
+            .text;
+        assert!(
+            pack.contains("Stratford bus station"),
+            "the police pack carries the profile"
+        );
+        let police = Browser::sign_in(&app, "police_missing_coordinator.newham").await;
+        let r = police
+            .post(&path, &[("kind", "trigger_plan"), ("triggers", "x")])
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::FORBIDDEN,
+            "the police read, not write, the profile"
+        );
+    });
+}
