@@ -214,20 +214,26 @@ pub fn obligations_by_status(records: &[ObligationRecord], now: Timestamp) -> By
     out
 }
 
-/// The caller's figures: everything the charts and the page show.
-struct Figures {
-    weekly: Weekly,
-    monthly: Monthly,
-    statuses: ByStatus,
-}
-
-async fn figures(state: &AppState, caller: &Caller) -> Result<Figures, ApiError> {
+/// The caller's view: checked permission, the instant, and the authority whose figures it sees.
+/// Counts, not records, leave the server; the audit log notes who looked at them.
+async fn scope(state: &AppState, caller: &Caller) -> Result<(Timestamp, i64), ApiError> {
     caller.require(Permission::ReadObligations)?;
     let now = state.now();
-    let authorities = state.store.authorities().await?;
-    let authority = caller.user.authority_id;
-    // The episodes of both charts: 12 weeks, or 6 months back to the first of the month, with
-    // a week's margin for episodes that opened before the month their child came back in.
+    state
+        .audit
+        .record(vec![caller.audit("read", "charts", None, None, now)])
+        .await?;
+    Ok((now, caller.user.authority_id))
+}
+
+/// The episodes both episode charts need, with every authority's name.
+async fn recent_episodes(
+    state: &AppState,
+    authority: i64,
+    now: Timestamp,
+) -> Result<(Vec<Authority>, Vec<(Episode, Vec<EventRecord>)>), ApiError> {
+    // 12 weeks, or 6 months back to the first of the month, with a week's margin for episodes
+    // that opened before the month their child came back in.
     let weeks_back = now - SignedDuration::from_hours(24 * 7 * (WEEKS as i64 + 1));
     let months_back = calendar_months_back(&state.calendar, now);
     let since = weeks_back.min(months_back) - SignedDuration::from_hours(24 * 7);
@@ -235,6 +241,11 @@ async fn figures(state: &AppState, caller: &Caller) -> Result<Figures, ApiError>
         .store
         .episodes_involving(authority, micros(since))
         .await?;
+    Ok((state.store.authorities().await?, episodes))
+}
+
+/// The authority's stored obligations by status at `now`.
+async fn statuses(state: &AppState, authority: i64, now: Timestamp) -> Result<ByStatus, ApiError> {
     let records = state
         .store
         .obligations(&ObligationFilter {
@@ -246,16 +257,7 @@ async fn figures(state: &AppState, caller: &Caller) -> Result<Figures, ApiError>
             offset: 0,
         })
         .await?;
-    // Counts, not records, leave the server; the audit log notes who looked at them.
-    state
-        .audit
-        .record(vec![caller.audit("read", "charts", None, None, now)])
-        .await?;
-    Ok(Figures {
-        weekly: episodes_per_week(&state.calendar, &authorities, &episodes, now),
-        monthly: rhi_within_72h(&state.calendar, &authorities, &episodes, now),
-        statuses: obligations_by_status(&records, now),
-    })
+    Ok(obligations_by_status(&records, now))
 }
 
 /// The start (UK midnight) of the first of the [`MONTHS`] months shown.
@@ -484,24 +486,29 @@ async fn episodes_svg(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<impl IntoResponse, ApiError> {
-    let f = figures(&state, &caller).await?;
-    Ok(svg_response(episodes_chart(&f.weekly).svg()))
+    let (now, authority) = scope(&state, &caller).await?;
+    let (authorities, episodes) = recent_episodes(&state, authority, now).await?;
+    let weekly = episodes_per_week(&state.calendar, &authorities, &episodes, now);
+    Ok(svg_response(episodes_chart(&weekly).svg()))
 }
 
 async fn rhi_svg(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<impl IntoResponse, ApiError> {
-    let f = figures(&state, &caller).await?;
-    Ok(svg_response(rhi_chart(&f.monthly).svg()))
+    let (now, authority) = scope(&state, &caller).await?;
+    let (authorities, episodes) = recent_episodes(&state, authority, now).await?;
+    let monthly = rhi_within_72h(&state.calendar, &authorities, &episodes, now);
+    Ok(svg_response(rhi_chart(&monthly).svg()))
 }
 
 async fn obligations_svg(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<impl IntoResponse, ApiError> {
-    let f = figures(&state, &caller).await?;
-    Ok(svg_response(obligations_chart(f.statuses).svg()))
+    let (now, authority) = scope(&state, &caller).await?;
+    let counts = statuses(&state, authority, now).await?;
+    Ok(svg_response(obligations_chart(counts).svg()))
 }
 
 /// A row of a table alternative: a label and one cell per series.
@@ -521,6 +528,13 @@ struct Panel {
     rows: Vec<Row>,
 }
 
+/// Everything the page shows.
+struct Figures {
+    weekly: Weekly,
+    monthly: Monthly,
+    statuses: ByStatus,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "charts.html")]
 struct ChartsPage {
@@ -529,7 +543,13 @@ struct ChartsPage {
 }
 
 async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<ChartsPage, PageError> {
-    let f = figures(&state, &viewer.caller).await?;
+    let (now, authority) = scope(&state, &viewer.caller).await?;
+    let (authorities, episodes) = recent_episodes(&state, authority, now).await?;
+    let f = Figures {
+        weekly: episodes_per_week(&state.calendar, &authorities, &episodes, now),
+        monthly: rhi_within_72h(&state.calendar, &authorities, &episodes, now),
+        statuses: statuses(&state, authority, now).await?,
+    };
     let weekly = episodes_chart(&f.weekly);
     let monthly = rhi_chart(&f.monthly);
     let statuses = obligations_chart(f.statuses);
