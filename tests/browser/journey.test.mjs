@@ -88,6 +88,12 @@ function stopServer() {
   }
 }
 process.on("exit", stopServer);
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    stopServer();
+    process.exit(1);
+  });
+}
 
 before(async () => {
   fs.mkdirSync(SHOTS, { recursive: true });
