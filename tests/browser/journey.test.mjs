@@ -39,6 +39,9 @@ const PASSWORD = "homeward-demo";
 const LAPTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 const WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+/** A valid 1×1 PNG (synthetic: no child's photo is in the tests). */
+const ONE_PIXEL_PNG =
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
 
 let server;
 let serverLog = "";
@@ -148,6 +151,13 @@ before(async () => {
   page = context.pages()[0] ?? (await context.newPage());
   // The pages' own clock (live countdowns) follows the server's test clock.
   await page.clock.setFixedTime(new Date(START));
+  // The guard works: a request outside the server is recorded and refused.
+  const probe = await context.newPage();
+  const reached = await probe.goto("https://www.gov.uk/").then(() => true, () => false);
+  await probe.close();
+  assert.equal(reached, false, "a request outside the server got through");
+  assert.deepEqual(external, ["https://www.gov.uk/"]);
+  external.length = 0;
 });
 
 after(async () => {
@@ -357,12 +367,29 @@ test("caseworker journey", async (t) => {
     assert.equal(await page.locator("main table").count(), 3);
   });
 
-  await step("record a new absence, report it to police with risk, see obligations with citations", async () => {
+  await step("upload a photo, record a new absence, report it to police with risk, see obligations with citations", async () => {
     child = await newhamChildInCare();
     const r = await go(`/children/${child.id}`);
     assert.equal(r.status(), 200);
     assert.equal(await page.locator("h1").innerText(), child.name);
     await checkPage("child");
+
+    // A photo for the police pack: uploaded on the child's page and shown there.
+    const details = page.locator("details:has(#photo-file)");
+    await details.locator("summary").click();
+    await page.setInputFiles("#photo-file", {
+      name: "photo.png",
+      mimeType: "image/png",
+      buffer: Buffer.from(ONE_PIXEL_PNG, "base64"),
+    });
+    await page.fill("#taken_on", "2026-02-20");
+    await Promise.all([page.waitForLoadState("load"), page.click("button:has-text('Upload photo')")]);
+    await page.waitForLoadState("load");
+    assert.equal(await page.locator(".govuk-error-summary").count(), 0, await page.locator("main").innerText());
+    const photo = page.locator("img.hw-photo");
+    assert.equal(await photo.count(), 1, "the photo is not shown");
+    await photo.evaluate((img) => img.decode());
+    assert.equal(await photo.evaluate((img) => img.naturalWidth), 1);
 
     await Promise.all([page.waitForURL(/\/episodes\/\d+$/), page.click("button:has-text('Record a new absence')")]);
     episodeUrl = new URL(page.url()).pathname;
