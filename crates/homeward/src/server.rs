@@ -23,6 +23,10 @@ pub struct ServeArgs {
     /// Mark session cookies Secure (when served behind HTTPS).
     #[arg(long)]
     secure_cookies: bool,
+    /// For tests only: start the clock at this instant (RFC 3339) and let `POST /test/clock`
+    /// move it. Refused with --secure-cookies or an address other than loopback.
+    #[arg(long, value_name = "INSTANT")]
+    test_clock: Option<jiff::Timestamp>,
 }
 
 /// Options of `homeward demo`.
@@ -43,7 +47,12 @@ pub struct DemoArgs {
     seed: u64,
 }
 
-async fn state(setup: Setup, url: &str, settings: Settings) -> Result<AppState, Failure> {
+async fn state(
+    setup: Setup,
+    url: &str,
+    clock: Clock,
+    settings: Settings,
+) -> Result<AppState, Failure> {
     let store = store::open(url)
         .await
         .map_err(|e| Failure::runtime(format!("database {url}: {e}")))?;
@@ -51,9 +60,31 @@ async fn state(setup: Setup, url: &str, settings: Settings) -> Result<AppState, 
         store,
         setup.catalog,
         setup.calendar,
-        Clock::System,
+        clock,
         settings,
     ))
+}
+
+/// The clock `serve` runs on: the system's, or a test clock that only a loopback server
+/// without production settings may have (anyone who can reach it can move time).
+fn serve_clock(args: &ServeArgs) -> Result<Clock, Failure> {
+    let Some(start) = args.test_clock else {
+        return Ok(Clock::System);
+    };
+    if args.secure_cookies {
+        return Err(Failure::input(
+            "--test-clock is for tests and cannot be combined with --secure-cookies",
+        ));
+    }
+    if !args.bind.ip().is_loopback() {
+        return Err(Failure::input(format!(
+            "--test-clock is for tests: bind a loopback address, not {}",
+            args.bind
+        )));
+    }
+    Ok(Clock::Fixed(std::sync::Arc::new(std::sync::Mutex::new(
+        start,
+    ))))
 }
 
 async fn load_demo(state: &AppState, size: demo::Size) -> Result<demo::Loaded, Failure> {
@@ -98,9 +129,11 @@ fn summary(loaded: &demo::Loaded) -> String {
 
 pub async fn serve(setup: Setup, args: ServeArgs) -> Result<String, Failure> {
     let url = database_url(args.database.as_deref());
+    let clock = serve_clock(&args)?;
     let state = state(
         setup,
         &url,
+        clock,
         Settings {
             secure_cookies: args.secure_cookies,
         },
@@ -135,6 +168,9 @@ pub async fn serve(setup: Setup, args: ServeArgs) -> Result<String, Failure> {
         "Homeward is serving http://{} (API docs at /api/docs) with {url}",
         args.bind
     );
+    if let Clock::Fixed(_) = state.clock {
+        println!("test clock at {}: POST /test/clock moves it", state.now());
+    }
     let app = web::app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
@@ -147,7 +183,7 @@ pub async fn serve(setup: Setup, args: ServeArgs) -> Result<String, Failure> {
 
 pub async fn demo(setup: Setup, args: DemoArgs) -> Result<String, Failure> {
     let url = database_url(args.database.as_deref());
-    let state = state(setup, &url, Settings::default()).await?;
+    let state = state(setup, &url, Clock::System, Settings::default()).await?;
     let (children, per_child) = match args.scale.as_str() {
         "national" => (300_000, 3),
         _ => (240, 5),

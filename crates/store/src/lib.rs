@@ -258,6 +258,27 @@ pub trait Repository: Send + Sync {
     /// host or finder), as whole files with their latest profile documents, by child ID. One
     /// query per table, for the pattern views across a partnership's children.
     async fn pattern_files(&self, authority_id: i64) -> Result<Vec<PatternFile>>;
+    // --- charts (web::charts) ---
+    /// Episodes opened at or after `since` in which an authority is involved (responsible,
+    /// host or finder), oldest first, each with its events in order.
+    async fn episodes_involving(
+        &self,
+        authority_id: i64,
+        since: i64,
+    ) -> Result<Vec<(Episode, Vec<EventRecord>)>>;
+
+    // --- caseworker pages (web::ui) ---
+    /// One meeting with its action items.
+    async fn meeting(&self, id: i64) -> Result<Option<Meeting>>;
+    /// Marks a meeting's action item done at `at` (once; `NotFound` for an unknown ID).
+    async fn complete_action(&self, id: i64, at: i64, audit: &AuditEntry) -> Result<MeetingAction>;
+    /// One meeting action item.
+    async fn meeting_action(&self, id: i64) -> Result<Option<MeetingAction>>;
+    /// Stores a new photo of a child.
+    async fn add_photo(&self, child_id: i64, photo: &NewPhoto, audit: &AuditEntry)
+    -> Result<Photo>;
+    /// The latest photo of a child, if any.
+    async fn latest_photo(&self, child_id: i64) -> Result<Option<Photo>>;
 }
 
 /// Opens (and migrates) the store a URL names: `sqlite:PATH` / a plain path, or `postgres://…`.

@@ -499,3 +499,37 @@ pub struct PatternFile {
     /// The latest version of each kind of profile document.
     pub documents: Vec<Document>,
 }
+
+/// A photo of a child to store (Philomena profile).
+#[derive(Clone, Debug)]
+pub struct NewPhoto {
+    /// `image/jpeg` or `image/png`.
+    pub content_type: String,
+    /// The image.
+    pub bytes: Vec<u8>,
+    /// The day it was taken, `YYYY-MM-DD`.
+    pub taken_on: String,
+    /// Who uploaded it.
+    pub uploaded_by: i64,
+    /// When.
+    pub uploaded_at: i64,
+}
+
+/// A stored photo of a child.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Photo {
+    /// ID.
+    pub id: i64,
+    /// Child.
+    pub child_id: i64,
+    /// `image/jpeg` or `image/png`.
+    pub content_type: String,
+    /// The image.
+    pub bytes: Vec<u8>,
+    /// The day it was taken.
+    pub taken_on: String,
+    /// Who uploaded it.
+    pub uploaded_by: i64,
+    /// When.
+    pub uploaded_at: i64,
+}

@@ -265,6 +265,17 @@ macro_rules! impl_repository {
         }
 
         /// Meetings whose `column` (`id` or `episode_id`) equals `value`, with their actions.
+        fn action_row(a: &<<$conn as sqlx::Connection>::Database as sqlx::Database>::Row) -> Result<MeetingAction> {
+            Ok(MeetingAction {
+                id: a.try_get("id")?,
+                meeting_id: a.try_get("meeting_id")?,
+                description: a.try_get("description")?,
+                owner: a.try_get("owner")?,
+                due_at: a.try_get("due_at")?,
+                done_at: a.try_get("done_at")?,
+            })
+        }
+
         async fn load_meetings(conn: &mut $conn, column: &'static str, value: i64) -> Result<Vec<Meeting>> {
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT id, episode_id, event_id, meeting_type, held_at, chair, attendees, decisions FROM meetings WHERE {column} = $1 ORDER BY id"
@@ -280,16 +291,7 @@ macro_rules! impl_repository {
                     .fetch_all(&mut *conn)
                     .await?
                     .iter()
-                    .map(|a| {
-                        Ok(MeetingAction {
-                            id: a.try_get("id")?,
-                            meeting_id: a.try_get("meeting_id")?,
-                            description: a.try_get("description")?,
-                            owner: a.try_get("owner")?,
-                            due_at: a.try_get("due_at")?,
-                            done_at: a.try_get("done_at")?,
-                        })
-                    })
+                    .map(action_row)
                     .collect::<Result<Vec<_>>>()?;
                 out.push(Meeting {
                     id,
@@ -1043,6 +1045,124 @@ macro_rules! impl_repository {
             // Patterns: the SQL lives in patterns.rs.
             async fn pattern_files(&self, authority_id: i64) -> Result<Vec<PatternFile>> {
                 self.load_pattern_files(authority_id).await
+            }
+
+            // --- charts (web::charts) ---
+            async fn episodes_involving(&self, authority_id: i64, since: i64) -> Result<Vec<(Episode, Vec<EventRecord>)>> {
+                const INVOLVING: &str = "(responsible_authority_id = $1 OR host_authority_id = $1 OR finder_authority_id = $1) AND opened_at >= $2";
+                let episodes = sqlx::query(sqlx::AssertSqlSafe(format!("{EPISODE} WHERE {INVOLVING} ORDER BY opened_at, id")))
+                    .bind(authority_id)
+                    .bind(since)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(episode_row)
+                    .collect::<Result<Vec<_>>>()?;
+                let mut events: std::collections::HashMap<i64, Vec<EventRecord>> = std::collections::HashMap::new();
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "{EVENT} WHERE episode_id IN (SELECT id FROM episodes WHERE {INVOLVING}) ORDER BY at, id"
+                )))
+                .bind(authority_id)
+                .bind(since)
+                .fetch_all(&self.pool)
+                .await?;
+                for r in &rows {
+                    let e = event_row(r)?;
+                    events.entry(e.episode_id).or_default().push(e);
+                }
+                Ok(episodes
+                    .into_iter()
+                    .map(|ep| {
+                        let evs = events.remove(&ep.id).unwrap_or_default();
+                        (ep, evs)
+                    })
+                    .collect())
+            }
+
+            // --- caseworker pages (web::ui) ---
+            async fn meeting(&self, id: i64) -> Result<Option<Meeting>> {
+                let mut conn = self.pool.acquire().await?;
+                Ok(load_meetings(&mut conn, "id", id).await?.into_iter().next())
+            }
+
+            async fn complete_action(&self, id: i64, at: i64, audit: &AuditEntry) -> Result<MeetingAction> {
+                let mut tx = self.begin_write().await?;
+                let row = sqlx::query(
+                    "UPDATE meeting_actions SET done_at = COALESCE(done_at, $2) WHERE id = $1 \
+                     RETURNING id, meeting_id, description, owner, due_at, done_at",
+                )
+                .bind(id)
+                .bind(at)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+                let action = action_row(&row)?;
+                append_audit(&mut tx, &AuditEntry { entity_id: Some(id), ..audit.clone() }).await?;
+                tx.commit().await?;
+                Ok(action)
+            }
+
+            async fn meeting_action(&self, id: i64) -> Result<Option<MeetingAction>> {
+                sqlx::query("SELECT id, meeting_id, description, owner, due_at, done_at FROM meeting_actions WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(|r| action_row(&r))
+                    .transpose()
+            }
+
+            async fn add_photo(&self, child_id: i64, p: &NewPhoto, audit: &AuditEntry) -> Result<Photo> {
+                let mut tx = self.begin_write().await?;
+                let exists = sqlx::query("SELECT id FROM children WHERE id = $1").bind(child_id).fetch_optional(&mut *tx).await?;
+                if exists.is_none() {
+                    return Err(StoreError::NotFound);
+                }
+                let row = sqlx::query(
+                    "INSERT INTO child_photos (child_id, content_type, bytes, taken_on, uploaded_by, uploaded_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                )
+                .bind(child_id)
+                .bind(&p.content_type)
+                .bind(&p.bytes)
+                .bind(&p.taken_on)
+                .bind(p.uploaded_by)
+                .bind(p.uploaded_at)
+                .fetch_one(&mut *tx)
+                .await?;
+                let photo = Photo {
+                    id: row.try_get("id")?,
+                    child_id,
+                    content_type: p.content_type.clone(),
+                    bytes: p.bytes.clone(),
+                    taken_on: p.taken_on.clone(),
+                    uploaded_by: p.uploaded_by,
+                    uploaded_at: p.uploaded_at,
+                };
+                append_audit(&mut tx, &AuditEntry { entity_id: Some(photo.id), ..audit.clone() }).await?;
+                tx.commit().await?;
+                Ok(photo)
+            }
+
+            async fn latest_photo(&self, child_id: i64) -> Result<Option<Photo>> {
+                sqlx::query(
+                    "SELECT id, child_id, content_type, bytes, taken_on, uploaded_by, uploaded_at FROM child_photos \
+                     WHERE child_id = $1 ORDER BY id DESC LIMIT 1",
+                )
+                .bind(child_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| {
+                    Ok(Photo {
+                        id: r.try_get("id")?,
+                        child_id: r.try_get("child_id")?,
+                        content_type: r.try_get("content_type")?,
+                        bytes: r.try_get("bytes")?,
+                        taken_on: r.try_get("taken_on")?,
+                        uploaded_by: r.try_get("uploaded_by")?,
+                        uploaded_at: r.try_get("uploaded_at")?,
+                    })
+                })
+                .transpose()
             }
         }
     };

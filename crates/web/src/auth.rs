@@ -8,7 +8,7 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use jiff::{SignedDuration, Timestamp};
 use sha2::{Digest, Sha256};
 use store::{AuditEntry, User};
@@ -23,6 +23,49 @@ pub const SESSION_COOKIE: &str = "homeward_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// How long a session lasts.
 pub const SESSION_HOURS: i64 = 12;
+
+/// The `Set-Cookie` value that ends a browser's session.
+pub const SIGNED_OUT_COOKIE: &str =
+    "homeward_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0";
+
+/// Signs a user in (throttled): checks the password, stores a new session and returns the user,
+/// the `Set-Cookie` value carrying the session and the session's CSRF token. Shared by the API
+/// and the sign-in page.
+pub async fn start_session(
+    state: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<(User, HeaderValue, String), ApiError> {
+    let now = state.now();
+    if state.throttle.blocked(username, now) {
+        return Err(ApiError::throttled());
+    }
+    let user = state.store.user_by_username(username).await?;
+    let Some(user) = user.filter(|u| u.active && verify_password(password, &u.password_hash))
+    else {
+        state.throttle.fail(username, now);
+        return Err(ApiError::unauthenticated());
+    };
+    state.throttle.succeed(username);
+    let session = random_secret()?;
+    let csrf = random_secret()?;
+    let expires = now + SignedDuration::from_hours(SESSION_HOURS);
+    state
+        .store
+        .create_session(&secret_hash(&session), user.id, &csrf, micros(expires))
+        .await?;
+    let secure = if state.settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
+        SESSION_HOURS * 3600
+    );
+    let cookie = HeaderValue::from_str(&cookie).map_err(ApiError::internal)?;
+    Ok((user, cookie, csrf))
+}
 
 /// Hashes a password with argon2id and a random salt.
 pub fn hash_password(password: &str) -> Result<String, ApiError> {
@@ -157,7 +200,6 @@ impl FromRequestParts<AppState> for Caller {
             .extensions
             .get::<ConnectInfo<std::net::SocketAddr>>()
             .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
-        let now = state.now();
         if let Some(token) = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -171,15 +213,9 @@ impl FromRequestParts<AppState> for Caller {
                 .ok_or_else(ApiError::unauthenticated)?;
             return caller(user, remote_addr, None);
         }
-        let Some(session_id) = cookie(&parts.headers, SESSION_COOKIE) else {
+        let Some((caller, csrf)) = cookie_session(state, &parts.headers, remote_addr).await? else {
             return Err(ApiError::unauthenticated());
         };
-        let id_hash = secret_hash(&session_id);
-        let (user, csrf) = state
-            .store
-            .session(&id_hash, micros(now))
-            .await?
-            .ok_or_else(ApiError::unauthenticated)?;
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if !safe {
             let sent = parts
@@ -187,12 +223,40 @@ impl FromRequestParts<AppState> for Caller {
                 .get(CSRF_HEADER)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default();
-            if sent.is_empty() || secret_hash(sent) != secret_hash(&csrf) {
+            if !csrf_matches(sent, &csrf) {
                 return Err(ApiError::csrf());
             }
         }
-        caller(user, remote_addr, Some(id_hash))
+        Ok(caller)
     }
+}
+
+/// The caller signed in with the session cookie of these headers, with the session's CSRF
+/// token; `None` without a live session. Checking the token is the caller's business: the API
+/// reads it from a header, the HTML forms from a form field.
+pub async fn cookie_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    remote_addr: String,
+) -> Result<Option<(Caller, String)>, ApiError> {
+    let Some(session_id) = cookie(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let id_hash = secret_hash(&session_id);
+    let Some((user, csrf)) = state.store.session(&id_hash, micros(state.now())).await? else {
+        return Ok(None);
+    };
+    match caller(user, remote_addr, Some(id_hash)) {
+        Ok(c) => Ok(Some((c, csrf))),
+        Err(e) if e.status() == axum::http::StatusCode::UNAUTHORIZED => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether a CSRF token sent with a change is the session's (compared as hashes, so the
+/// comparison takes the same time wherever the strings differ).
+pub fn csrf_matches(sent: &str, csrf: &str) -> bool {
+    !sent.is_empty() && secret_hash(sent) == secret_hash(csrf)
 }
 
 fn caller(user: User, remote_addr: String, session: Option<String>) -> Result<Caller, ApiError> {

@@ -138,6 +138,21 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         self.status
     }
+
+    /// The stable code, e.g. `validation_failed`.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// The human-readable explanation.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The offending field, for validation failures.
+    pub fn field(&self) -> Option<&str> {
+        self.field.as_deref()
+    }
 }
 
 impl From<StoreError> for ApiError {

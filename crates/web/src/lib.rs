@@ -6,11 +6,14 @@ pub mod access;
 mod api;
 pub mod audit_writer;
 pub mod auth;
+pub mod charts;
 pub mod error;
 pub mod evaluation;
 pub mod patterns;
 mod patterns_page;
 mod patterns_svg;
+pub mod test_clock;
+mod ui;
 
 use std::sync::{Arc, Mutex};
 
@@ -138,6 +141,12 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/healthz", get(healthz))
         .merge(patterns_page::routes())
+        // The caseworker pages (HTML) and their static files.
+        .merge(ui::routes())
+        // Charts as SVG and the page that shows them with their figures as tables.
+        .merge(charts::routes())
+        // Test mode only: the route exists when the state runs on a test clock.
+        .merge(test_clock::routes(&state))
         .with_state(state)
 }
 

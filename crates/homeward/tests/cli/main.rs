@@ -6,6 +6,7 @@ mod patterns;
 mod rejections;
 mod rules_commands;
 mod scenarios;
+mod test_clock;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

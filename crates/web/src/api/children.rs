@@ -633,7 +633,19 @@ async fn add_document(
     Path(id): Path<i64>,
     Body(body): Body<NewDocument>,
 ) -> Result<impl IntoResponse, ApiError> {
-    child_access(&state, &caller, id, Permission::EditChild).await?;
+    let doc = store_document(&state, &caller, id, &body).await?;
+    Ok((StatusCode::CREATED, Json(document_view(&state, &doc))))
+}
+
+/// Checks and stores a new version of a profile document (shared by the API and the child
+/// page): only roles that edit children, for a child of theirs.
+pub async fn store_document(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    body: &NewDocument,
+) -> Result<store::Document, ApiError> {
+    child_access(state, caller, id, Permission::EditChild).await?;
     if !DOCUMENT_KINDS.contains(&body.kind.as_str()) {
         return Err(ApiError::validation(
             "$.kind",
@@ -648,7 +660,7 @@ async fn add_document(
         analytics::profile::check(&body.body).map_err(|(f, m)| ApiError::validation(f, m))?;
     }
     let now = state.now();
-    let doc = state
+    Ok(state
         .store
         .add_document(
             id,
@@ -658,8 +670,7 @@ async fn add_document(
             micros(now),
             &caller.audit("write", "document", None, Some(id), now),
         )
-        .await?;
-    Ok((StatusCode::CREATED, Json(document_view(&state, &doc))))
+        .await?)
 }
 
 /// Opens a missing episode under the child's current placement.

@@ -228,7 +228,8 @@ fn interview_view(state: &AppState, caller: &Caller, i: &store::Interview) -> In
     }
 }
 
-async fn episode_for(
+/// An episode the caller may act on with permission `p`; 404 when not theirs to see.
+pub async fn episode_for(
     state: &AppState,
     caller: &Caller,
     id: i64,
@@ -284,6 +285,27 @@ async fn record_meeting(
     Body(body): Body<MeetingBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let episode = episode_for(&state, &caller, id, Permission::RecordEvent).await?;
+    let (m, obligations) = store_meeting(&state, &caller, &episode, &body).await?;
+    let now = state.now();
+    let obligations = records_view(&state, &obligations, now).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(RecordedMeeting {
+            meeting: meeting_view(&state, &m),
+            obligations,
+        }),
+    ))
+}
+
+/// Checks and stores a meeting with the `meeting_held` event it implies, recomputing the
+/// obligations (shared by the API and the meeting page). The caller's access to the episode is
+/// already checked.
+pub async fn store_meeting(
+    state: &AppState,
+    caller: &Caller,
+    episode: &store::Episode,
+    body: &MeetingBody,
+) -> Result<(store::Meeting, Vec<store::ObligationRecord>), ApiError> {
     if body.chair.trim().is_empty() {
         return Err(ApiError::validation(
             "$.chair",
@@ -312,7 +334,7 @@ async fn record_meeting(
     }
     let event = json!({"at": body.held_at, "type": "meeting_held",
         "data": {"meeting_type": body.meeting_type, "chair": body.chair, "face_to_face": body.face_to_face}, "satisfies": body.satisfies});
-    let new_event = checked_event(&state, &caller, &episode, &event, EventIn::TopLevel).await?;
+    let new_event = checked_event(state, caller, episode, &event, EventIn::TopLevel).await?;
     let meeting = NewMeeting {
         meeting_type: body.meeting_type.clone(),
         held_at: micros(held),
@@ -325,21 +347,14 @@ async fn record_meeting(
     let (m, obligations) = state
         .store
         .record_meeting(
-            id,
+            episode.id,
             &meeting,
             &new_event,
-            &recompute(&state),
+            &recompute(state),
             &caller.audit("write", "meeting", None, Some(episode.child_id), now),
         )
         .await?;
-    let obligations = records_view(&state, &obligations, now).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(RecordedMeeting {
-            meeting: meeting_view(&state, &m),
-            obligations,
-        }),
-    ))
+    Ok((m, obligations))
 }
 
 /// An episode's return interview records; disclosures only for roles that need them.
@@ -375,6 +390,27 @@ async fn record_interview(
     Body(body): Body<InterviewBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let episode = episode_for(&state, &caller, id, Permission::RecordInterview).await?;
+    let (i, obligations) = store_interview(&state, &caller, &episode, &body).await?;
+    let now = state.now();
+    let obligations = records_view(&state, &obligations, now).await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::ETAG, etag(i.version))],
+        Json(RecordedInterview {
+            interview: interview_view(&state, &caller, &i),
+            obligations,
+        }),
+    ))
+}
+
+/// Checks and stores a return interview outcome with the event it implies, recomputing the
+/// obligations (shared by the API and the interview page). Access is already checked.
+pub async fn store_interview(
+    state: &AppState,
+    caller: &Caller,
+    episode: &store::Episode,
+    body: &InterviewBody,
+) -> Result<(store::Interview, Vec<store::ObligationRecord>), ApiError> {
     let when_at = at("$.at", &body.at)?;
     if body.interviewer.trim().is_empty() {
         return Err(ApiError::validation(
@@ -408,7 +444,7 @@ async fn record_interview(
         map.retain(|_, v| !v.is_null());
     }
     let event = json!({"at": body.at, "type": kind, "data": data, "satisfies": body.satisfies});
-    let new_event = checked_event(&state, &caller, &episode, &event, EventIn::TopLevel).await?;
+    let new_event = checked_event(state, caller, episode, &event, EventIn::TopLevel).await?;
     let interview = NewInterview {
         outcome: body.outcome.clone(),
         at: micros(when_at),
@@ -422,22 +458,14 @@ async fn record_interview(
     let (i, obligations) = state
         .store
         .record_interview(
-            id,
+            episode.id,
             &interview,
             &new_event,
-            &recompute(&state),
+            &recompute(state),
             &caller.audit("write", "interview", None, Some(episode.child_id), now),
         )
         .await?;
-    let obligations = records_view(&state, &obligations, now).await?;
-    Ok((
-        StatusCode::CREATED,
-        [(header::ETAG, etag(i.version))],
-        Json(RecordedInterview {
-            interview: interview_view(&state, &caller, &i),
-            obligations,
-        }),
-    ))
+    Ok((i, obligations))
 }
 
 /// A team or senior manager signs off an interview record; needs `If-Match`.
@@ -450,16 +478,31 @@ async fn sign_off(
     Path(id): Path<i64>,
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
+    let expected = required_if_match(&headers)?;
+    let signed = sign_off_interview(&state, &caller, id, expected).await?;
+    Ok((
+        [(header::ETAG, etag(signed.version))],
+        Json(interview_view(&state, &caller, &signed)),
+    ))
+}
+
+/// Signs off an interview record at version `expected` (shared by the API and the interview
+/// page): only team and senior managers with access to the child.
+pub async fn sign_off_interview(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    expected: i64,
+) -> Result<store::Interview, ApiError> {
     caller.require(Permission::SignOff)?;
     let interview = state
         .store
         .interview(id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let episode = episode_for(&state, &caller, interview.episode_id, Permission::SignOff).await?;
-    let expected = required_if_match(&headers)?;
+    let episode = episode_for(state, caller, interview.episode_id, Permission::SignOff).await?;
     let now = state.now();
-    let signed = state
+    Ok(state
         .store
         .sign_off_interview(
             id,
@@ -468,9 +511,5 @@ async fn sign_off(
             micros(now),
             &caller.audit("write", "interview", Some(id), Some(episode.child_id), now),
         )
-        .await?;
-    Ok((
-        [(header::ETAG, etag(signed.version))],
-        Json(interview_view(&state, &caller, &signed)),
-    ))
+        .await?)
 }

@@ -1,9 +1,9 @@
 //! The `/api/v1` routes and the JSON shapes they exchange.
 
-mod children;
-mod episodes;
-mod meetings;
-mod obligations;
+pub(crate) mod children;
+pub(crate) mod episodes;
+pub(crate) mod meetings;
+pub(crate) mod obligations;
 pub(crate) mod patterns;
 mod session;
 

@@ -138,8 +138,25 @@ async fn discharge(
     Path(id): Path<i64>,
     Body(body): Body<Discharge>,
 ) -> Result<impl IntoResponse, ApiError> {
+    let recorded = discharge_obligation(&state, &caller, id, &body.note, body.at.clone()).await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::ETAG, etag(recorded.episode.version))],
+        Json(recorded),
+    ))
+}
+
+/// Discharges a stored obligation with a note, as an `action_recorded` event naming it in
+/// `satisfies` (shared by the API and the HTML pages); `at` defaults to now.
+pub async fn discharge_obligation(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    note: &str,
+    at: Option<String>,
+) -> Result<RecordedEvent, ApiError> {
     caller.require(Permission::RecordEvent)?;
-    if body.note.trim().is_empty() {
+    if note.trim().is_empty() {
         return Err(ApiError::validation("$.note", "say what was done"));
     }
     let obligation = state
@@ -147,35 +164,21 @@ async fn discharge(
         .obligation(id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    child_access(
-        &state,
-        &caller,
-        obligation.child_id,
-        Permission::RecordEvent,
-    )
-    .await?;
+    child_access(state, caller, obligation.child_id, Permission::RecordEvent).await?;
     let episode = state
         .store
         .episode(obligation.episode_id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let at = body
-        .at
-        .clone()
-        .unwrap_or_else(|| protocol::output::format_instant(&state.calendar, state.now()));
+    let at = at.unwrap_or_else(|| protocol::output::format_instant(&state.calendar, state.now()));
     let tag = match &obligation.share {
         Some(s) => format!("{}/{s}", obligation.rule),
         None => obligation.rule.clone(),
     };
     let event = json!({
         "at": at, "type": "action_recorded",
-        "data": {"action": format!("discharged {tag}"), "by": caller.user.display_name, "note": body.note},
+        "data": {"action": format!("discharged {tag}"), "by": caller.user.display_name, "note": note},
         "satisfies": [tag],
     });
-    let recorded = record(&state, &caller, &episode, event, None, None).await?;
-    Ok((
-        StatusCode::CREATED,
-        [(header::ETAG, etag(recorded.episode.version))],
-        Json(recorded),
-    ))
+    record(state, caller, &episode, event, None, None).await
 }

@@ -9,11 +9,9 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::Body;
-use crate::auth::{
-    Caller, SESSION_COOKIE, SESSION_HOURS, random_secret, secret_hash, verify_password,
-};
+use crate::AppState;
+use crate::auth::{Caller, SIGNED_OUT_COOKIE, start_session};
 use crate::error::{ApiError, ErrorBody};
-use crate::{AppState, micros};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -72,38 +70,9 @@ async fn sign_in(
     State(state): State<AppState>,
     Body(body): Body<SignIn>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let now = state.now();
-    if state.throttle.blocked(&body.username, now) {
-        return Err(ApiError::throttled());
-    }
-    let user = state.store.user_by_username(&body.username).await?;
-    let Some(user) = user.filter(|u| u.active && verify_password(&body.password, &u.password_hash))
-    else {
-        state.throttle.fail(&body.username, now);
-        return Err(ApiError::unauthenticated());
-    };
-    state.throttle.succeed(&body.username);
-    let session = random_secret()?;
-    let csrf = random_secret()?;
-    let expires = now + jiff::SignedDuration::from_hours(SESSION_HOURS);
-    state
-        .store
-        .create_session(&secret_hash(&session), user.id, &csrf, micros(expires))
-        .await?;
-    let secure = if state.settings.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{SESSION_COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
-        SESSION_HOURS * 3600
-    );
+    let (user, cookie, csrf) = start_session(&state, &body.username, &body.password).await?;
     let mut headers = HeaderMap::new();
-    headers.insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(ApiError::internal)?,
-    );
+    headers.insert(header::SET_COOKIE, cookie);
     Ok((
         headers,
         Json(SessionStarted {
@@ -126,7 +95,7 @@ async fn sign_out(
     let mut headers = HeaderMap::new();
     headers.insert(
         header::SET_COOKIE,
-        HeaderValue::from_static("homeward_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+        HeaderValue::from_static(SIGNED_OUT_COOKIE),
     );
     Ok((StatusCode::NO_CONTENT, headers))
 }

@@ -2,10 +2,12 @@
 //! test server is available), requests sent straight to the router.
 
 mod authorization;
+mod charts;
 mod concurrency;
 mod journey;
 mod openapi;
 mod patterns;
+mod ui;
 mod validation;
 
 use std::sync::{Arc, Mutex};
