@@ -23,6 +23,12 @@ pub struct ServeArgs {
     /// Mark session cookies Secure (when served behind HTTPS).
     #[arg(long)]
     secure_cookies: bool,
+    /// Do not run the notification scheduler and dispatcher in this process (run
+    /// `homeward worker` instead).
+    #[arg(long)]
+    no_worker: bool,
+    #[command(flatten)]
+    delivery: crate::notify::DeliveryArgs,
 }
 
 /// Options of `homeward demo`.
@@ -128,6 +134,24 @@ pub async fn serve(setup: Setup, args: ServeArgs) -> Result<String, Failure> {
             println!("the database already has data; serving it as it is");
         }
     }
+    if args.demo {
+        crate::notify::demo_routing(state.store.as_ref()).await?;
+    }
+    let _worker = if args.no_worker {
+        Vec::new()
+    } else {
+        let tasks = args
+            .delivery
+            .start(
+                state.store.clone(),
+                state.catalog.clone(),
+                state.calendar.clone(),
+                &format!("http://{}", args.bind),
+            )
+            .await?;
+        println!("{}", args.delivery.describe());
+        tasks
+    };
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .map_err(|e| Failure::runtime(format!("{}: {e}", args.bind)))?;

@@ -3,11 +3,13 @@
 //! audit. Only this crate knows HTTP and the API's JSON shapes.
 
 pub mod access;
+pub mod ack;
 mod api;
 pub mod audit_writer;
 pub mod auth;
 pub mod error;
 pub mod evaluation;
+pub mod routing;
 
 use std::sync::{Arc, Mutex};
 
@@ -134,6 +136,8 @@ pub fn app(state: AppState) -> Router {
                 .config(utoipa_swagger_ui::Config::from("/api/openapi.json").validator_url("none")),
         )
         .route("/healthz", get(healthz))
+        // Acknowledgement links of notifications (issue 5).
+        .merge(ack::routes())
         .with_state(state)
 }
 
