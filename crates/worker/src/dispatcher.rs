@@ -17,7 +17,7 @@ use crate::transport::Outgoing;
 use crate::{Shared, messages};
 
 /// How many messages are leased at once (and sent concurrently).
-const BATCH: i64 = 32;
+const BATCH: i64 = 16;
 
 /// The wait before attempt `attempts + 1`: base × 2^attempts, capped at an hour, times a random
 /// factor in [0.5, 1) so that retries after an outage do not arrive together.
@@ -63,10 +63,15 @@ pub async fn dispatch(shared: &Arc<Shared>) -> Result<usize, store::StoreError> 
     let lease = micros(now + shared.config.lease);
     let batch = shared.store.claim_outbox(micros(now), lease, BATCH).await?;
     let tried = batch.len();
+    if tried == 0 {
+        return Ok(0);
+    }
+    let authorities = Arc::new(shared.store.authorities().await?);
     let mut sends = JoinSet::new();
     for record in batch {
         let shared = shared.clone();
-        sends.spawn(async move { deliver(&shared, record).await });
+        let authorities = authorities.clone();
+        sends.spawn(async move { deliver(&shared, &authorities, record).await });
     }
     while let Some(done) = sends.join_next().await {
         match done {
@@ -78,9 +83,12 @@ pub async fn dispatch(shared: &Arc<Shared>) -> Result<usize, store::StoreError> 
     Ok(tried)
 }
 
-async fn deliver(shared: &Shared, record: OutboxRecord) -> Result<(), store::StoreError> {
+async fn deliver(
+    shared: &Shared,
+    authorities: &[store::Authority],
+    record: OutboxRecord,
+) -> Result<(), store::StoreError> {
     let store = shared.store.as_ref();
-    let authorities = store.authorities().await?;
     let authority = authorities
         .iter()
         .find(|a| a.id == record.message.authority_id)

@@ -3,7 +3,8 @@
 //! stable fields only (never row IDs, which change when obligations are recomputed).
 
 use jiff::{SignedDuration, Timestamp};
-use protocol::vocabulary::RuleKind;
+use protocol::pack::Rule;
+use protocol::vocabulary::{Anchor, RuleKind};
 use protocol::{Calendar, Catalog};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -74,6 +75,25 @@ fn addressed(
         .collect()
 }
 
+/// Notices the protocols say a system sends by itself (`responsible = "… (system)"`, e.g. South
+/// Yorkshire Police's automatic e-mails): Homeward is that system, so the notice goes to the
+/// children's services (MASH) of the child's responsible and host authorities — a report of a
+/// missing child, or a return notice when the rule is triggered by the child being found.
+fn automated_notice(rule: &Rule) -> Option<&'static str> {
+    if rule.kind != RuleKind::Notify || !rule.responsible.contains("(system)") {
+        return None;
+    }
+    let on_return = rule
+        .trigger
+        .iter()
+        .any(|t| matches!(t.at, Some(Anchor::TFound | Anchor::TRet | Anchor::TPn)));
+    Some(if on_return {
+        "return_notice"
+    } else {
+        "missing_report"
+    })
+}
+
 /// A child's obligations at `now`, when to look again, and a message for every obligation that
 /// has fallen due: escalations (ESC rules) and notifications (NOTIFY rules) once active, and any
 /// obligation whose deadline has passed (`overdue`). Repeating this at a later `now` gives the
@@ -94,6 +114,53 @@ pub fn child_outcome(
         let stored = web::evaluation::recompute_one(catalog, file, o, *episode_id);
         let rule = catalog.rule(o.rule);
         let mut fell_due = Vec::new();
+        if let Some(notice) = automated_notice(rule)
+            && o.activation <= now
+        {
+            let episode = file.episodes.iter().find(|e| e.id == *episode_id);
+            let mut to: Vec<i64> = episode
+                .map(|e| vec![e.responsible_authority_id, e.host_authority_id])
+                .unwrap_or_default();
+            to.dedup();
+            for authority in file.authorities.iter().filter(|a| to.contains(&a.id)) {
+                let routing = Routing::of(authority);
+                let at = o.activation;
+                let topic = key(&[
+                    &authority.id.to_string(),
+                    &file.child.id.to_string(),
+                    &episode_id.to_string(),
+                    &stored.rule,
+                    &micros(at).to_string(),
+                    notice,
+                ]);
+                let context = context(
+                    calendar,
+                    authority,
+                    file,
+                    *episode_id,
+                    &stored,
+                    notice,
+                    at,
+                    o.due,
+                );
+                outcome.messages.extend(addressed(
+                    &routing,
+                    calendar,
+                    authority,
+                    Some(file.child.id),
+                    &topic,
+                    notice,
+                    0,
+                    "mash",
+                    &context,
+                    micros(at),
+                    now,
+                    true,
+                ));
+            }
+            outcome.obligations.push(stored);
+            continue;
+        }
         match rule.kind {
             RuleKind::Esc if o.activation <= now => fell_due.push(("escalation", o.activation)),
             RuleKind::Notify if o.activation <= now => {
@@ -101,7 +168,10 @@ pub fn child_outcome(
             }
             _ => {}
         }
-        if let Some(due) = o.due.filter(|d| *d <= now) {
+        // An escalation or notification due the moment it is reached has already said so.
+        if let Some(due) = o.due.filter(|d| *d <= now)
+            && !(fell_due.len() == 1 && due == o.activation)
+        {
             fell_due.push(("overdue", due));
         }
         if let Some(authority) = file
@@ -122,19 +192,16 @@ pub fn child_outcome(
                     &at_us,
                     kind,
                 ]);
-                let context = json!({
-                    "kind": kind,
-                    "authority": authority.name,
-                    "authority_code": authority.code,
-                    "child_id": file.child.id,
-                    "child_name": file.child.name,
-                    "episode_id": episode_id,
-                    "rule": stored.rule,
-                    "action": stored.action,
-                    "citation": stored.citation,
-                    "instant": protocol::output::format_instant(calendar, at),
-                    "due": o.due.map(|d| protocol::output::format_instant(calendar, d)),
-                });
+                let context = context(
+                    calendar,
+                    authority,
+                    file,
+                    *episode_id,
+                    &stored,
+                    kind,
+                    at,
+                    o.due,
+                );
                 outcome.messages.extend(addressed(
                     &routing,
                     calendar,
@@ -154,6 +221,33 @@ pub fn child_outcome(
         outcome.obligations.push(stored);
     }
     Ok(outcome)
+}
+
+/// What a template may say about an obligation's message.
+#[allow(clippy::too_many_arguments)]
+fn context(
+    calendar: &Calendar,
+    authority: &Authority,
+    file: &ChildFile,
+    episode_id: i64,
+    stored: &store::NewObligation,
+    kind: &str,
+    at: Timestamp,
+    due: Option<Timestamp>,
+) -> Value {
+    json!({
+        "kind": kind,
+        "authority": authority.name,
+        "authority_code": authority.code,
+        "child_id": file.child.id,
+        "child_name": file.child.name,
+        "episode_id": episode_id,
+        "rule": stored.rule,
+        "action": stored.action,
+        "citation": stored.citation,
+        "instant": protocol::output::format_instant(calendar, at),
+        "due": due.map(|d| protocol::output::format_instant(calendar, d)),
+    })
 }
 
 /// The next level of an unacknowledged message: to the manager of the role it went to.

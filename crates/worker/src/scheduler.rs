@@ -17,8 +17,8 @@ use crate::{Shared, messages};
 /// How many due children are read per query.
 const BATCH: i64 = 256;
 
-/// The most recent 08:00 (local) at or before `now`.
-fn latest_eight(calendar: &protocol::Calendar, now: Timestamp) -> Timestamp {
+/// The most recent 08:00 (local) at or before `now`: the daily list it is time for.
+pub fn latest_eight(calendar: &protocol::Calendar, now: Timestamp) -> Timestamp {
     let today = calendar.local_date(now);
     let eight = calendar.instant(today.to_datetime(Time::constant(8, 0, 0, 0)));
     if eight <= now {

@@ -9,7 +9,15 @@ use minijinja::Environment;
 use serde_json::Value;
 
 /// Every message kind and its built-in template.
-pub const DEFAULTS: [(&str, &str); 6] = [
+pub const DEFAULTS: [(&str, &str); 8] = [
+    (
+        "missing_report",
+        include_str!("../templates/missing_report.txt"),
+    ),
+    (
+        "return_notice",
+        include_str!("../templates/return_notice.txt"),
+    ),
     ("escalation", include_str!("../templates/escalation.txt")),
     (
         "notification",
