@@ -12,7 +12,7 @@ use protocol::vocabulary::OwnerRole;
 use serde::{Deserialize, Serialize};
 
 /// An authority's routing document.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Routing {
     /// Owner role → recipients (e-mail addresses, or `https://` webhook URLs).
@@ -45,7 +45,7 @@ pub struct Routing {
 }
 
 /// Office hours as written in the document.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Hours {
     /// First minute of the office day, `HH:MM`.

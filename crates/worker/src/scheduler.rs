@@ -46,7 +46,7 @@ pub async fn run(shared: Arc<Shared>) {
     }
     loop {
         let now = Timestamp::now();
-        match tick(&shared, now, &mut daily_done, &mut failing).await {
+        match tick(&shared, &Timestamp::now, &mut daily_done, &mut failing).await {
             Ok(added) if added > 0 => shared.outbox_ready.notify_one(),
             Ok(_) => {}
             Err(e) => tracing::warn!("scheduler: {e}"),
@@ -71,20 +71,19 @@ pub async fn run(shared: Arc<Shared>) {
     }
 }
 
-/// One pass at `now`: due children, due re-escalations, the 08:00 list. Returns how many
-/// messages were written.
+/// One pass: due children, due re-escalations, the 08:00 list. `clock` is read once for the
+/// pass and again for each child, so each child is evaluated at the instant its transaction
+/// starts (tests pass a fixed instant). Returns how many messages were written.
 pub async fn tick(
     shared: &Shared,
-    now: Timestamp,
+    clock: &(dyn Fn() -> Timestamp + Sync),
     daily_done: &mut Option<Timestamp>,
     failing: &mut HashSet<i64>,
 ) -> Result<u64, store::StoreError> {
     let store: &dyn Repository = shared.store.as_ref();
+    let now = clock();
     let now_us = micros(now);
     let mut added = 0;
-    let schedule = |file: &store::ChildFile| {
-        messages::child_outcome(&shared.catalog, &shared.calendar, file, now)
-    };
     loop {
         let due: Vec<i64> = store
             .due_children(now_us, BATCH + failing.len() as i64)
@@ -96,7 +95,11 @@ pub async fn tick(
             break;
         }
         for child in due {
-            match store.schedule_child(child, now_us, &schedule).await {
+            let at = clock().max(now);
+            let schedule = |file: &store::ChildFile| {
+                messages::child_outcome(&shared.catalog, &shared.calendar, file, at)
+            };
+            match store.schedule_child(child, micros(at), &schedule).await {
                 Ok(n) => added += n,
                 Err(e) => {
                     tracing::warn!(child, "scheduler: child not evaluated: {e}");

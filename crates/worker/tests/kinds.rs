@@ -72,7 +72,7 @@ async fn tick(
     let before: HashSet<i64> = all(shared).await?.iter().map(|r| r.id).collect();
     // No 08:00 list unless a test asks for one.
     let mut daily = Some(scheduler_eight(shared, now));
-    scheduler::tick(shared, now, &mut daily, &mut HashSet::new()).await?;
+    scheduler::tick(shared, &|| now, &mut daily, &mut HashSet::new()).await?;
     Ok(all(shared)
         .await?
         .into_iter()
@@ -411,7 +411,7 @@ async fn the_daily_list_names_each_missing_child_with_risk() -> TestResult {
     newham_child(&shared, reported).await?;
     let at = t("2026-11-17T08:00:30Z")?;
     let mut daily = None;
-    scheduler::tick(&shared, at, &mut daily, &mut HashSet::new()).await?;
+    scheduler::tick(&shared, &|| at, &mut daily, &mut HashSet::new()).await?;
     let lists: Vec<OutboxRecord> = all(&shared)
         .await?
         .into_iter()
@@ -431,13 +431,8 @@ async fn the_daily_list_names_each_missing_child_with_risk() -> TestResult {
     assert_eq!(context["children"][0]["risk"], "medium");
     // Again the same day (a restart): nothing new.
     let mut restarted = None;
-    scheduler::tick(
-        &shared,
-        at + SignedDuration::from_mins(5),
-        &mut restarted,
-        &mut HashSet::new(),
-    )
-    .await?;
+    let later = at + SignedDuration::from_mins(5);
+    scheduler::tick(&shared, &|| later, &mut restarted, &mut HashSet::new()).await?;
     assert_eq!(
         all(&shared)
             .await?

@@ -3,6 +3,7 @@
 mod children;
 mod episodes;
 mod meetings;
+mod notifications;
 mod obligations;
 mod session;
 
@@ -24,6 +25,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(episodes::routes())
         .merge(meetings::routes())
         .merge(obligations::routes())
+        // Notifications and routing (issue 5).
+        .merge(notifications::routes())
 }
 
 /// A JSON request body whose deserialisation errors name the field (422) instead of a generic
