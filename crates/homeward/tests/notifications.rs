@@ -115,5 +115,7 @@ async fn killing_the_worker_loses_and_doubles_nothing() -> TestResult {
     escalations.sort();
     escalations.dedup();
     assert_eq!(escalations.len(), CHILDREN);
+    drop(sink);
+    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

@@ -3,8 +3,8 @@
 //! during the run: due instant → written to the outbox → delivered to the sink, p50 and p99.
 //!
 //! `HOMEWARD_TEST_SMTP_PYTHON=target/smtp-venv/bin/python cargo bench -p worker --bench timer`
-//! (scripts/test makes that venv). Optional: `HOMEWARD_BENCH_CHILDREN` (default 10,000, about
-//! ten open obligations each) and `HOMEWARD_BENCH_WINDOW_SECS` (default 60).
+//! (scripts/test makes that venv). Optional: `HOMEWARD_BENCH_CHILDREN` (default 17,000, six to
+//! eight open obligations each) and `HOMEWARD_BENCH_WINDOW_SECS` (default 60).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -48,7 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn run(python: std::path::PathBuf) -> Result<(), Box<dyn std::error::Error>> {
-    let children = env("HOMEWARD_BENCH_CHILDREN", 10_000);
+    let children = env("HOMEWARD_BENCH_CHILDREN", 17_000);
     let window = env("HOMEWARD_BENCH_WINDOW_SECS", 60) as i64;
     let dir = std::env::temp_dir().join(format!("homeward-timer-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
