@@ -81,7 +81,9 @@ async fn run(python: std::path::PathBuf) -> Result<(), Box<dyn std::error::Error
 
     // Schedule every child now, so that waiting for the first pass below cannot end before it
     // starts.
-    store.seed_schedule(Timestamp::now().as_microsecond()).await?;
+    store
+        .seed_schedule(Timestamp::now().as_microsecond())
+        .await?;
     let transport = Transport::smtp(
         &format!("smtp://127.0.0.1:{}", sink.port),
         SmtpTls::None,
