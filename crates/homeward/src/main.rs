@@ -3,6 +3,7 @@
 mod admin;
 mod demo;
 mod evaluate;
+mod notify;
 mod rules;
 mod server;
 mod setup;
@@ -59,10 +60,25 @@ enum Command {
         #[command(subcommand)]
         command: admin::AuditCommand,
     },
+    /// Run the notification scheduler and dispatcher alone (serve runs them too).
+    Worker(notify::WorkerArgs),
+    /// Show or replace an authority's notification routing.
+    Routing {
+        #[command(subcommand)]
+        command: notify::RoutingCommand,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Warnings, and one line per delivered notification; HOMEWARD_LOG overrides.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HOMEWARD_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,worker=info")),
+        )
+        .init();
     let result =
         setup::Setup::load(cli.packs.as_deref(), cli.bank_holidays.as_deref()).and_then(|setup| {
             match cli.command {
@@ -73,6 +89,8 @@ fn main() -> ExitCode {
                 Command::Users { command } => setup::block_on(admin::users(setup, command)),
                 Command::Backup(args) => setup::block_on(admin::backup(args)),
                 Command::Audit { command } => setup::block_on(admin::audit(command)),
+                Command::Worker(args) => setup::block_on(notify::worker(setup, args)),
+                Command::Routing { command } => setup::block_on(notify::routing(command)),
             }
         });
     match result {

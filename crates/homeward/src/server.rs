@@ -27,6 +27,12 @@ pub struct ServeArgs {
     /// move it. Refused with --secure-cookies or an address other than loopback.
     #[arg(long, value_name = "INSTANT")]
     test_clock: Option<jiff::Timestamp>,
+    /// Do not run the notification scheduler and dispatcher in this process (run
+    /// `homeward worker` instead).
+    #[arg(long)]
+    no_worker: bool,
+    #[command(flatten)]
+    delivery: crate::notify::DeliveryArgs,
 }
 
 /// Options of `homeward demo`.
@@ -161,6 +167,24 @@ pub async fn serve(setup: Setup, args: ServeArgs) -> Result<String, Failure> {
             println!("the database already has data; serving it as it is");
         }
     }
+    if args.demo {
+        crate::notify::demo_routing(state.store.as_ref()).await?;
+    }
+    let _worker = if args.no_worker {
+        Vec::new()
+    } else {
+        let tasks = args
+            .delivery
+            .start(
+                state.store.clone(),
+                state.catalog.clone(),
+                state.calendar.clone(),
+                &format!("http://{}", args.bind),
+            )
+            .await?;
+        println!("{}", args.delivery.describe());
+        tasks
+    };
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .map_err(|e| Failure::runtime(format!("{}: {e}", args.bind)))?;

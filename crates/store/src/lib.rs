@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod model;
 mod patterns;
+pub mod outbox;
 mod postgres;
 mod shared;
 mod sqlite;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use model::*;
+pub use outbox::{NewOutbox, OpenEpisode, OutboxRecord, Schedule, ScheduleOutcome};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -279,6 +281,79 @@ pub trait Repository: Send + Sync {
     -> Result<Photo>;
     /// The latest photo of a child, if any.
     async fn latest_photo(&self, child_id: i64) -> Result<Option<Photo>>;
+    // ---- Notifications (issue 5): schedule, outbox, acknowledgements, routing (outbox.rs) ----
+    /// Signalled after every commit that changes a child's obligations, so a scheduler in the
+    /// same process looks again at once instead of polling.
+    fn schedule_changed(&self) -> Arc<tokio::sync::Notify>;
+    /// Schedules every child the scheduler has never looked at for `now`; returns how many.
+    async fn seed_schedule(&self, now: i64) -> Result<u64>;
+    /// Children whose next check is at or before `now`, earliest first.
+    async fn due_children(&self, now: i64, limit: i64) -> Result<Vec<i64>>;
+    /// In one transaction: if the child is still due at `now`, stores `schedule`'s obligations,
+    /// next check and messages (those whose idempotency key is new); returns how many were new.
+    async fn schedule_child(&self, child_id: i64, now: i64, schedule: Schedule<'_>) -> Result<u64>;
+    /// Writes messages (skipping known idempotency keys) and, when `settle_topic` is given,
+    /// stops that topic's pending re-escalation, in one transaction; returns how many were new.
+    async fn enqueue(
+        &self,
+        messages: &[NewOutbox],
+        settle_topic: Option<&str>,
+        now: i64,
+    ) -> Result<u64>;
+    /// The earliest next check of any child or re-escalation of an unacknowledged message.
+    async fn next_wake(&self) -> Result<Option<i64>>;
+    /// The earliest instant a pending message may be (re)tried.
+    async fn next_attempt(&self) -> Result<Option<i64>>;
+    /// Leases up to `limit` pending messages due at `now` until `lease_until` (a crashed
+    /// dispatcher's lease runs out and its messages are tried again).
+    async fn claim_outbox(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<OutboxRecord>>;
+    /// Marks a message delivered.
+    async fn outbox_delivered(&self, id: i64, now: i64) -> Result<()>;
+    /// Records a failed attempt: retried at `retry_at`, or dead when `None`, writing `alert`
+    /// (the dead-letter alert) in the same transaction.
+    async fn outbox_failed(
+        &self,
+        id: i64,
+        retry_at: Option<i64>,
+        error: &str,
+        alert: &[NewOutbox],
+        now: i64,
+    ) -> Result<()>;
+    /// Unacknowledged messages whose re-escalation instant has come.
+    async fn reescalations_due(&self, now: i64, limit: i64) -> Result<Vec<OutboxRecord>>;
+    /// One outbox message.
+    async fn outbox_message(&self, id: i64) -> Result<Option<OutboxRecord>>;
+    /// Acknowledges a message and every message of its topic (stopping re-escalation), audited.
+    async fn acknowledge(
+        &self,
+        id: i64,
+        user_id: Option<i64>,
+        now: i64,
+        audit: &AuditEntry,
+    ) -> Result<OutboxRecord>;
+    /// An authority's messages, newest first, optionally of one status.
+    async fn notifications(
+        &self,
+        authority_id: i64,
+        status: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<OutboxRecord>>;
+    /// The secret that signs acknowledgement links: `candidate` if none is stored yet.
+    async fn notification_secret(&self, candidate: &str) -> Result<String>;
+    /// Replaces an authority's routing document (validated by the caller), audited.
+    async fn set_routing(
+        &self,
+        authority_id: i64,
+        routing: &str,
+        audit: &AuditEntry,
+    ) -> Result<Authority>;
+    /// Children of an authority (responsible or host) missing now, with their last risk level.
+    async fn open_episodes(&self, authority_id: i64) -> Result<Vec<OpenEpisode>>;
 }
 
 /// Opens (and migrates) the store a URL names: `sqlite:PATH` / a plain path, or `postgres://…`.

@@ -9,6 +9,8 @@ use sqlx::{PgConnection, PgPool};
 #[derive(Clone, Debug)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// Wakes the scheduler after obligations change (issue 5).
+    schedule_changed: std::sync::Arc<tokio::sync::Notify>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -24,7 +26,10 @@ impl PostgresStore {
             .run(&pool)
             .await
             .map_err(|e| crate::StoreError::Database(e.into()))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            schedule_changed: Default::default(),
+        })
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
@@ -40,5 +45,6 @@ impl PostgresStore {
     }
 }
 
+crate::outbox::impl_outbox!(PostgresStore, PgConnection);
 crate::shared::impl_repository!(PostgresStore, PgConnection, Backend::Postgres);
 crate::patterns::impl_pattern_reads!(PostgresStore);

@@ -206,6 +206,12 @@ macro_rules! impl_repository {
             let file = load_child_file(conn, child_id).await?.ok_or(StoreError::NotFound)?;
             let computed = recompute(&file).map_err(StoreError::Evaluation)?;
             sqlx::query("DELETE FROM obligations WHERE child_id = $1").bind(child_id).execute(&mut *conn).await?;
+            // The scheduler looks at the child again now (issue 5): its answer may have changed.
+            sqlx::query("INSERT INTO child_schedule (child_id, next_check) VALUES ($1, $2) ON CONFLICT (child_id) DO UPDATE SET next_check = $2")
+                .bind(child_id)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
             let mut out = Vec::with_capacity(computed.len());
             for o in computed {
                 let id: i64 = sqlx::query(
@@ -742,6 +748,7 @@ macro_rules! impl_repository {
                 let obligations = replace_obligations(&mut tx, episode.child_id, event.recorded_at, recompute).await?;
                 append_audit(&mut tx, &AuditEntry { entity_id: Some(record.id), ..audit.clone() }).await?;
                 tx.commit().await?;
+                self.schedule_changed.notify_one();
                 Ok((episode, record, obligations))
             }
 
@@ -782,6 +789,7 @@ macro_rules! impl_repository {
                 append_audit(&mut tx, &AuditEntry { entity: "meeting".into(), entity_id: Some(id), ..audit.clone() }).await?;
                 let meeting = load_meetings(&mut tx, "id", id).await?.pop().ok_or(StoreError::NotFound)?;
                 tx.commit().await?;
+                self.schedule_changed.notify_one();
                 Ok((meeting, obligations))
             }
 
@@ -819,6 +827,7 @@ macro_rules! impl_repository {
                 let obligations = replace_obligations(&mut tx, episode.child_id, event.recorded_at, recompute).await?;
                 append_audit(&mut tx, &AuditEntry { entity: "interview".into(), entity_id: Some(interview.id), ..audit.clone() }).await?;
                 tx.commit().await?;
+                self.schedule_changed.notify_one();
                 Ok((interview, obligations))
             }
 
@@ -866,6 +875,7 @@ macro_rules! impl_repository {
                 let mut tx = self.begin_write().await?;
                 let out = replace_obligations(&mut tx, child_id, now, recompute).await?;
                 tx.commit().await?;
+                self.schedule_changed.notify_one();
                 Ok(out)
             }
 
@@ -1163,6 +1173,59 @@ macro_rules! impl_repository {
                     })
                 })
                 .transpose()
+            }
+
+            // ---- Notifications (issue 5): the SQL is in outbox.rs ----
+            fn schedule_changed(&self) -> std::sync::Arc<tokio::sync::Notify> {
+                self.schedule_changed.clone()
+            }
+            async fn seed_schedule(&self, now: i64) -> Result<u64> {
+                self.outbox_seed_schedule(now).await
+            }
+            async fn due_children(&self, now: i64, limit: i64) -> Result<Vec<i64>> {
+                self.outbox_due_children(now, limit).await
+            }
+            async fn schedule_child(&self, child_id: i64, now: i64, schedule: crate::Schedule<'_>) -> Result<u64> {
+                self.outbox_schedule_child(child_id, now, schedule).await
+            }
+            async fn enqueue(&self, messages: &[NewOutbox], settle_topic: Option<&str>, now: i64) -> Result<u64> {
+                self.outbox_enqueue(messages, settle_topic, now).await
+            }
+            async fn next_wake(&self) -> Result<Option<i64>> {
+                self.outbox_next_wake().await
+            }
+            async fn next_attempt(&self) -> Result<Option<i64>> {
+                self.outbox_next_attempt().await
+            }
+            async fn claim_outbox(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<OutboxRecord>> {
+                self.outbox_claim(now, lease_until, limit).await
+            }
+            async fn outbox_delivered(&self, id: i64, now: i64) -> Result<()> {
+                <$store>::outbox_delivered(self, id, now).await
+            }
+            async fn outbox_failed(&self, id: i64, retry_at: Option<i64>, error: &str, alert: &[NewOutbox], now: i64) -> Result<()> {
+                <$store>::outbox_failed(self, id, retry_at, error, alert, now).await
+            }
+            async fn reescalations_due(&self, now: i64, limit: i64) -> Result<Vec<OutboxRecord>> {
+                self.outbox_reescalations_due(now, limit).await
+            }
+            async fn outbox_message(&self, id: i64) -> Result<Option<OutboxRecord>> {
+                <$store>::outbox_message(self, id).await
+            }
+            async fn acknowledge(&self, id: i64, user_id: Option<i64>, now: i64, audit: &AuditEntry) -> Result<OutboxRecord> {
+                self.outbox_acknowledge(id, user_id, now, audit).await
+            }
+            async fn notifications(&self, authority_id: i64, status: Option<&str>, limit: i64) -> Result<Vec<OutboxRecord>> {
+                self.outbox_list(authority_id, status, limit).await
+            }
+            async fn notification_secret(&self, candidate: &str) -> Result<String> {
+                self.outbox_secret(candidate).await
+            }
+            async fn set_routing(&self, authority_id: i64, routing: &str, audit: &AuditEntry) -> Result<Authority> {
+                self.outbox_set_routing(authority_id, routing, audit).await
+            }
+            async fn open_episodes(&self, authority_id: i64) -> Result<Vec<OpenEpisode>> {
+                self.outbox_open_episodes(authority_id).await
             }
         }
     };

@@ -11,6 +11,8 @@ use sqlx::{SqliteConnection, SqlitePool};
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Wakes the scheduler after obligations change (issue 5).
+    schedule_changed: std::sync::Arc<tokio::sync::Notify>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -33,7 +35,10 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| crate::StoreError::Database(e.into()))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            schedule_changed: Default::default(),
+        })
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
@@ -51,5 +56,6 @@ impl SqliteStore {
     }
 }
 
+crate::outbox::impl_outbox!(SqliteStore, SqliteConnection);
 crate::shared::impl_repository!(SqliteStore, SqliteConnection, Backend::Sqlite);
 crate::patterns::impl_pattern_reads!(SqliteStore);

@@ -3,6 +3,7 @@
 //! audit. Only this crate knows HTTP and the API's JSON shapes.
 
 pub mod access;
+pub mod ack;
 mod api;
 pub mod audit_writer;
 pub mod auth;
@@ -14,6 +15,7 @@ mod patterns_page;
 mod patterns_svg;
 pub mod test_clock;
 mod ui;
+pub mod routing;
 
 use std::sync::{Arc, Mutex};
 
@@ -147,6 +149,8 @@ pub fn app(state: AppState) -> Router {
         .merge(charts::routes())
         // Test mode only: the route exists when the state runs on a test clock.
         .merge(test_clock::routes(&state))
+        // Acknowledgement links of notifications (issue 5).
+        .merge(ack::routes())
         .with_state(state)
 }
 

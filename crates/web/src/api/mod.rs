@@ -3,6 +3,7 @@
 pub(crate) mod children;
 pub(crate) mod episodes;
 pub(crate) mod meetings;
+mod notifications;
 pub(crate) mod obligations;
 pub(crate) mod patterns;
 mod session;
@@ -26,6 +27,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(meetings::routes())
         .merge(obligations::routes())
         .merge(patterns::routes())
+        // Notifications and routing (issue 5).
+        .merge(notifications::routes())
 }
 
 /// A JSON request body whose deserialisation errors name the field (422) instead of a generic

@@ -120,6 +120,22 @@ fn expected(method: &Method, path: &str, actor: Actor) -> StatusCode {
                 S::CREATED
             }
         }
+        // Notifications (issue 5): the caller's own authority's; routing for its admins only.
+        ("GET", "/api/v1/notifications") => {
+            if READERS.contains(&role) {
+                S::OK
+            } else {
+                S::FORBIDDEN
+            }
+        }
+        ("POST", "/api/v1/notifications/{id}/acknowledge") => allowed(&READERS, S::OK),
+        ("GET" | "PUT", "/api/v1/authorities/{code}/routing") => {
+            if role == Role::Admin && !foreign {
+                S::OK
+            } else {
+                S::FORBIDDEN
+            }
+        }
         ("GET", _) => allowed(&READERS, S::OK),
         ("PUT", _) => allowed(&EDITORS, S::OK),
         ("POST", "/api/v1/children/{id}/placements" | "/api/v1/children/{id}/documents") => {
@@ -172,7 +188,22 @@ async fn call(
         .unwrap_or_default()
         .first()
         .map_or((0, 0), |i| (i.id, i.version));
+    let newham = store
+        .authorities()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .find(|a| a.code == "NEWHAM")
+        .map_or(0, |a| a.id);
+    let notification = store
+        .notifications(newham, None, 1)
+        .await
+        .unwrap_or_default()
+        .first()
+        .map_or(0, |n| n.id);
     let concrete = match path {
+        "/api/v1/notifications/{id}/acknowledge" => path.replace("{id}", &notification.to_string()),
+        "/api/v1/authorities/{code}/routing" => path.replace("{code}", "NEWHAM"),
         "/api/v1/obligations/{id}/discharge" => path.replace("{id}", &obligation.to_string()),
         "/api/v1/interviews/{id}/sign-off" => path.replace("{id}", &interview.0.to_string()),
         p if p.starts_with("/api/v1/episodes/") => p.replace("{id}", &episode.to_string()),
@@ -189,6 +220,7 @@ async fn call(
             Some(json!({"name": "Another Child", "dob": "2011-01-01", "placement": placement})),
             None,
         ),
+        ("PUT", "/api/v1/authorities/{code}/routing") => (Some(json!({})), None),
         ("PUT", _) => (
             Some(
                 json!({"name": "Lee Example", "dob": "2009-04-04", "facts": {"flags": ["open_to_csc"]}}),
@@ -258,6 +290,34 @@ fn every_route_with_every_role_and_a_foreign_authority() {
             .post(&format!("/api/v1/episodes/{episode}/interviews"), "rhi_provider.newham", json!({"outcome": "offered", "at": "2024-09-06T20:10:00+01:00", "interviewer": "Youth Service", "disclosures": "a name"}))
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        // A notification of Newham's about the child, for the acknowledgement route.
+        let newham = app
+            .state
+            .store
+            .authorities()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .find(|a| a.code == "NEWHAM")
+            .map_or(0, |a| a.id);
+        let message = store::NewOutbox {
+            idempotency_key: "matrix".into(),
+            topic: "matrix".into(),
+            authority_id: newham,
+            child_id: Some(child),
+            kind: "overdue".into(),
+            level: 0,
+            owner_role: "social_worker".into(),
+            channel: "email".into(),
+            recipient: "duty@example.invalid".into(),
+            context: "{}".into(),
+            due_at: 1,
+            reescalate_at: None,
+        };
+        assert_eq!(
+            app.state.store.enqueue(&[message], None, 1).await.ok(),
+            Some(1)
+        );
         let mut actors: Vec<Actor> = Role::ALL.into_iter().map(Actor::Newham).collect();
         actors.push(Actor::Foreign);
         actors.push(Actor::Anonymous);

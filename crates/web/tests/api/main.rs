@@ -1,6 +1,7 @@
 //! In-process API tests: a test-app builder over a real store (SQLite, and PostgreSQL when the
 //! test server is available), requests sent straight to the router.
 
+mod acknowledgement;
 mod authorization;
 mod charts;
 mod concurrency;

@@ -1,0 +1,228 @@
+//! `homeward worker`, the delivery options `serve` shares with it, and `homeward routing`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use jiff::SignedDuration;
+use protocol::{Calendar, Catalog};
+use store::{AuditEntry, Repository};
+use web::routing::Routing;
+use worker::{Config, SmtpTls, Templates, Transport};
+
+use crate::setup::{Failure, Setup, database_url};
+
+/// How notifications are delivered.
+#[derive(Args, Clone)]
+pub struct DeliveryArgs {
+    /// SMTP relay, `smtp://[user:password@]host[:port]`. Without it, messages are written as
+    /// files to --mailbox.
+    #[arg(long, value_name = "URL")]
+    smtp_url: Option<String>,
+    /// SMTP security: `starttls`, `tls`, or `none` (loopback relays only).
+    #[arg(long, default_value = "starttls", value_parser = ["none", "starttls", "tls"])]
+    smtp_tls: String,
+    /// Folder that receives one .eml file per message when no SMTP relay is given.
+    #[arg(long, default_value = "mailbox", value_name = "DIR")]
+    mailbox: PathBuf,
+    /// Folder of message templates (`{authority}/{kind}.txt`, `default/{kind}.txt`), read at
+    /// send time; the built-in templates otherwise.
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+    /// Sender address of notifications.
+    #[arg(long, default_value = "Homeward <homeward@example.invalid>")]
+    mail_from: String,
+    /// Base URL of the web server in acknowledgement links.
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+    /// Delay before the first retry, in milliseconds (doubles each attempt, with jitter).
+    #[arg(long, default_value_t = 2000, hide = true)]
+    retry_base_ms: u64,
+    /// Seconds a dispatcher reserves the messages it is sending.
+    #[arg(long, default_value_t = 60, hide = true)]
+    lease_seconds: i64,
+}
+
+impl DeliveryArgs {
+    fn config(&self, default_url: &str) -> Result<Config, Failure> {
+        let transport = match &self.smtp_url {
+            Some(url) => {
+                let tls: SmtpTls = self.smtp_tls.parse().map_err(Failure::input)?;
+                Transport::smtp(url, tls, &self.mail_from).map_err(Failure::input)?
+            }
+            None => {
+                Transport::mailbox(self.mailbox.clone(), &self.mail_from).map_err(Failure::input)?
+            }
+        };
+        let mut config = Config::new(
+            transport,
+            Templates {
+                dir: self.templates.clone(),
+            },
+            self.public_url
+                .clone()
+                .unwrap_or_else(|| default_url.to_owned()),
+        );
+        config.backoff_base = Duration::from_millis(self.retry_base_ms.max(1));
+        config.lease = SignedDuration::from_secs(self.lease_seconds.max(1));
+        Ok(config)
+    }
+
+    /// Where messages go, for the start-up line.
+    pub fn describe(&self) -> String {
+        match &self.smtp_url {
+            Some(url) => format!(
+                "notifications by SMTP via {}",
+                url.rsplit('@').next().unwrap_or(url)
+            ),
+            None => format!("notifications written to {}/", self.mailbox.display()),
+        }
+    }
+
+    /// Starts the scheduler and dispatcher in this process.
+    pub async fn start(
+        &self,
+        store: Arc<dyn Repository>,
+        catalog: Arc<Catalog>,
+        calendar: Arc<Calendar>,
+        default_url: &str,
+    ) -> Result<Vec<tokio::task::JoinHandle<()>>, Failure> {
+        let config = self.config(default_url)?;
+        worker::start(store, catalog, calendar, config)
+            .await
+            .map_err(Failure::runtime)
+    }
+}
+
+/// Options of `homeward worker`.
+#[derive(Args)]
+pub struct WorkerArgs {
+    /// Database: a SQLite file path (default ./homeward.db) or postgres://…
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
+    #[command(flatten)]
+    delivery: DeliveryArgs,
+}
+
+/// Runs the scheduler and dispatcher alone until interrupted.
+pub async fn worker(setup: Setup, args: WorkerArgs) -> Result<String, Failure> {
+    let url = database_url(args.database.as_deref());
+    let store = store::open(&url)
+        .await
+        .map_err(|e| Failure::runtime(format!("database {url}: {e}")))?;
+    let tasks = args
+        .delivery
+        .start(
+            store,
+            Arc::new(setup.catalog),
+            Arc::new(setup.calendar),
+            "http://127.0.0.1:8080",
+        )
+        .await?;
+    println!(
+        "Homeward worker running with {url}: {}",
+        args.delivery.describe()
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    for t in tasks {
+        t.abort();
+    }
+    Ok(String::new())
+}
+
+/// `homeward routing`.
+#[derive(Subcommand)]
+pub enum RoutingCommand {
+    /// Print an authority's notification routing (JSON).
+    Show {
+        /// Authority code, e.g. NEWHAM.
+        code: String,
+        /// Database: a SQLite file path (default ./homeward.db) or postgres://…
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
+    },
+    /// Replace an authority's notification routing with a checked JSON file.
+    Set {
+        /// Authority code, e.g. NEWHAM.
+        code: String,
+        /// The routing document (JSON).
+        file: PathBuf,
+        /// Database: a SQLite file path (default ./homeward.db) or postgres://…
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
+    },
+}
+
+async fn authority(store: &dyn Repository, code: &str) -> Result<store::Authority, Failure> {
+    store
+        .authorities()
+        .await
+        .map_err(Failure::runtime)?
+        .into_iter()
+        .find(|a| a.code.eq_ignore_ascii_case(code))
+        .ok_or_else(|| Failure::input(format!("no authority with code {code}")))
+}
+
+/// Runs `homeward routing show|set`.
+pub async fn routing(command: RoutingCommand) -> Result<String, Failure> {
+    match command {
+        RoutingCommand::Show { code, database } => {
+            let url = database_url(database.as_deref());
+            let store = store::open(&url).await.map_err(Failure::runtime)?;
+            let a = authority(store.as_ref(), &code).await?;
+            let routing = Routing::parse(&a.routing).map_err(Failure::input)?;
+            let text = serde_json::to_string_pretty(&routing).map_err(Failure::runtime)?;
+            Ok(format!("{text}\n"))
+        }
+        RoutingCommand::Set {
+            code,
+            file,
+            database,
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| Failure::input(format!("{}: {e}", file.display())))?;
+            let routing = Routing::parse(&text)
+                .map_err(|e| Failure::input(format!("{}: {e}", file.display())))?;
+            let url = database_url(database.as_deref());
+            let store = store::open(&url).await.map_err(Failure::runtime)?;
+            let a = authority(store.as_ref(), &code).await?;
+            set(store.as_ref(), &a, &routing, "cli").await?;
+            Ok(format!("routing of {} replaced\n", a.code))
+        }
+    }
+}
+
+/// Stores a routing document, audited as a write by `remote` (no user: the command line).
+pub async fn set(
+    store: &dyn Repository,
+    a: &store::Authority,
+    routing: &Routing,
+    remote: &str,
+) -> Result<(), Failure> {
+    let json = serde_json::to_string(routing).map_err(Failure::runtime)?;
+    let audit = AuditEntry {
+        at: web::micros(jiff::Timestamp::now()),
+        user_id: None,
+        action: "write".into(),
+        entity: "routing".into(),
+        entity_id: Some(a.id),
+        child_id: None,
+        remote_addr: remote.into(),
+    };
+    store
+        .set_routing(a.id, &json, &audit)
+        .await
+        .map_err(Failure::runtime)?;
+    Ok(())
+}
+
+/// Gives every authority without routing the demo partnership's synthetic routing.
+pub async fn demo_routing(store: &dyn Repository) -> Result<(), Failure> {
+    for a in store.authorities().await.map_err(Failure::runtime)? {
+        if Routing::parse(&a.routing).map_or(true, |r| r.recipients.is_empty()) {
+            set(store, &a, &Routing::demo(&a.code), "demo").await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! The dispatcher: leases due outbox messages, renders and sends them, and marks them delivered;
+//! a failed attempt is retried with exponential backoff and jitter, and after the last attempt
+//! the message is dead and the authority's admins are alerted (through the outbox too).
+//! Delivery is at least once: a crash between sending and marking re-sends after the lease,
+//! with the same Message-ID and idempotency key so the recipient can drop the copy.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use rand::Rng;
+use store::OutboxRecord;
+use tokio::task::JoinSet;
+use web::{instant, micros};
+
+use crate::transport::Outgoing;
+use crate::{Shared, messages};
+
+/// How many messages are leased at once (and sent concurrently).
+const BATCH: i64 = 16;
+
+/// The wait before attempt `attempts + 1`: base × 2^attempts, capped at an hour, times a random
+/// factor in [0.5, 1) so that retries after an outage do not arrive together.
+pub fn backoff(base: Duration, attempts: i64) -> Duration {
+    let exp = base.saturating_mul(1u32 << attempts.clamp(0, 20));
+    let capped = exp.min(Duration::from_secs(3600));
+    capped.mul_f64(rand::rng().random_range(0.5..1.0))
+}
+
+/// Runs the dispatcher for ever.
+pub async fn run(shared: Arc<Shared>) {
+    loop {
+        match dispatch(&shared).await {
+            Ok(0) => {
+                let now = Timestamp::now();
+                let next = match shared.store.next_attempt().await {
+                    Ok(t) => t.map(instant),
+                    Err(e) => {
+                        tracing::warn!("dispatcher: {e}");
+                        Some(now + SignedDuration::from_secs(1))
+                    }
+                };
+                let wait = next
+                    .map_or(shared.config.max_sleep, |t| t.duration_since(now))
+                    .clamp(SignedDuration::from_millis(5), shared.config.max_sleep);
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::try_from(wait).unwrap_or_default()) => {}
+                    () = shared.outbox_ready.notified() => {}
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!("dispatcher: {e}");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+/// Leases and sends one batch; returns how many messages were tried.
+pub async fn dispatch(shared: &Arc<Shared>) -> Result<usize, store::StoreError> {
+    let now = Timestamp::now();
+    let lease = micros(now + shared.config.lease);
+    let batch = shared.store.claim_outbox(micros(now), lease, BATCH).await?;
+    let tried = batch.len();
+    if tried == 0 {
+        return Ok(0);
+    }
+    let authorities = Arc::new(shared.store.authorities().await?);
+    let mut sends = JoinSet::new();
+    for record in batch {
+        let shared = shared.clone();
+        let authorities = authorities.clone();
+        sends.spawn(async move { deliver(&shared, &authorities, record).await });
+    }
+    while let Some(done) = sends.join_next().await {
+        match done {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!("dispatcher: {e}"),
+            Err(e) => tracing::warn!("dispatcher: {e}"),
+        }
+    }
+    Ok(tried)
+}
+
+async fn deliver(
+    shared: &Shared,
+    authorities: &[store::Authority],
+    record: OutboxRecord,
+) -> Result<(), store::StoreError> {
+    let store = shared.store.as_ref();
+    let authority = authorities
+        .iter()
+        .find(|a| a.id == record.message.authority_id)
+        .ok_or(store::StoreError::NotFound)?;
+    let result = match render(shared, authority, &record) {
+        Ok(outgoing) if record.message.channel == "email" => {
+            shared.config.transport.send(&outgoing).await
+        }
+        Ok(_) => Err(format!(
+            "{} delivery is not available yet",
+            record.message.channel
+        )),
+        Err(e) => Err(e),
+    };
+    let now = Timestamp::now();
+    match result {
+        Ok(()) => store.outbox_delivered(record.id, micros(now)).await,
+        Err(error) => {
+            let attempts = record.attempts + 1;
+            if attempts >= shared.config.max_attempts {
+                tracing::warn!(key = %record.message.idempotency_key, "dead letter after {attempts} attempts: {error}");
+                let alert = messages::dead_letter(authority, &record, &error);
+                store
+                    .outbox_failed(record.id, None, &error, &alert, micros(now))
+                    .await?;
+                shared.outbox_ready.notify_one();
+                Ok(())
+            } else {
+                let wait = backoff(shared.config.backoff_base, record.attempts);
+                let retry = now + SignedDuration::try_from(wait).unwrap_or_default();
+                store
+                    .outbox_failed(record.id, Some(micros(retry)), &error, &[], micros(now))
+                    .await
+            }
+        }
+    }
+}
+
+/// The message as it leaves: the authority's template with the acknowledgement link.
+pub fn render(
+    shared: &Shared,
+    authority: &store::Authority,
+    record: &OutboxRecord,
+) -> Result<Outgoing, String> {
+    let m = &record.message;
+    let mut context: serde_json::Value =
+        serde_json::from_str(&m.context).map_err(|e| format!("message context: {e}"))?;
+    let token = web::ack::token(&shared.secret, record.id, &m.idempotency_key);
+    context["ack_url"] = serde_json::json!(format!("{}/ack/{token}", shared.config.public_url));
+    let rendered =
+        shared
+            .config
+            .templates
+            .render(&authority.code.to_lowercase(), &m.kind, &context)?;
+    Ok(Outgoing {
+        key: m.idempotency_key.clone(),
+        kind: m.kind.clone(),
+        to: m.recipient.clone(),
+        subject: rendered.subject,
+        body: rendered.body,
+    })
+}

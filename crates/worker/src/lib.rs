@@ -1,0 +1,105 @@
+//! Homeward's worker: the scheduler that turns obligations falling due into notifications in
+//! the outbox (in the same transaction as the obligation state), and the dispatcher that
+//! delivers the outbox at least once. Side effects leave Homeward only through the outbox.
+
+pub mod dispatcher;
+pub mod messages;
+pub mod scheduler;
+pub mod templates;
+pub mod transport;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::SignedDuration;
+use protocol::{Calendar, Catalog};
+use store::Repository;
+use tokio::sync::Notify;
+
+pub use templates::Templates;
+pub use transport::{SmtpTls, Transport};
+
+/// How the worker delivers.
+#[derive(Clone)]
+pub struct Config {
+    /// Where messages go.
+    pub transport: Transport,
+    /// Message templates.
+    pub templates: Templates,
+    /// Base URL of the web server, for acknowledgement links.
+    pub public_url: String,
+    /// Attempts before a message is dead.
+    pub max_attempts: i64,
+    /// First retry delay (doubling each attempt, with jitter).
+    pub backoff_base: Duration,
+    /// How long a leased message is reserved for the dispatcher that took it.
+    pub lease: SignedDuration,
+    /// The longest sleep: a safety net for changes made by another process, which cannot
+    /// signal this one.
+    pub max_sleep: SignedDuration,
+}
+
+impl Config {
+    /// Defaults around a transport.
+    pub fn new(transport: Transport, templates: Templates, public_url: String) -> Self {
+        Self {
+            transport,
+            templates,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            max_attempts: 8,
+            backoff_base: Duration::from_secs(2),
+            lease: SignedDuration::from_secs(60),
+            max_sleep: SignedDuration::from_secs(60),
+        }
+    }
+}
+
+/// What the scheduler and dispatcher share.
+pub struct Shared {
+    /// The store.
+    pub store: Arc<dyn Repository>,
+    /// The rule packs.
+    pub catalog: Arc<Catalog>,
+    /// The calendar.
+    pub calendar: Arc<Calendar>,
+    /// Settings.
+    pub config: Config,
+    /// The secret that signs acknowledgement links.
+    pub secret: String,
+    /// Signalled when the scheduler writes messages.
+    pub outbox_ready: Notify,
+}
+
+/// Starts the scheduler and the dispatcher on the current Tokio runtime.
+pub async fn start(
+    store: Arc<dyn Repository>,
+    catalog: Arc<Catalog>,
+    calendar: Arc<Calendar>,
+    config: Config,
+) -> Result<Vec<tokio::task::JoinHandle<()>>, String> {
+    let mut candidate = [0u8; 32];
+    getrandom_fill(&mut candidate)?;
+    let secret = store
+        .notification_secret(&hex::encode(candidate))
+        .await
+        .map_err(|e| format!("notification secret: {e}"))?;
+    let shared = Arc::new(Shared {
+        store,
+        catalog,
+        calendar,
+        config,
+        secret,
+        outbox_ready: Notify::new(),
+    });
+    Ok(vec![
+        tokio::spawn(scheduler::run(shared.clone())),
+        tokio::spawn(dispatcher::run(shared)),
+    ])
+}
+
+fn getrandom_fill(buf: &mut [u8]) -> Result<(), String> {
+    use rand::TryRngCore;
+    rand::rngs::OsRng
+        .try_fill_bytes(buf)
+        .map_err(|e| format!("random: {e}"))
+}
