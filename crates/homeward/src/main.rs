@@ -3,6 +3,7 @@
 mod admin;
 mod demo;
 mod evaluate;
+mod exchange;
 mod rules;
 mod server;
 mod setup;
@@ -59,6 +60,11 @@ enum Command {
         #[command(subcommand)]
         command: admin::AuditCommand,
     },
+    /// Write returns and lists (SSDA903, Annex A, quarterly, weekly, compliance).
+    Export {
+        #[command(subcommand)]
+        command: exchange::ExportCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -73,6 +79,7 @@ fn main() -> ExitCode {
                 Command::Users { command } => setup::block_on(admin::users(setup, command)),
                 Command::Backup(args) => setup::block_on(admin::backup(args)),
                 Command::Audit { command } => setup::block_on(admin::audit(command)),
+                Command::Export { command } => setup::block_on(exchange::export(setup, command)),
             }
         });
     match result {

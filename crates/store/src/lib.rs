@@ -6,6 +6,7 @@
 //! obligations recomputed from it land together or not at all.
 
 pub mod audit;
+mod exchange;
 pub mod model;
 mod postgres;
 mod shared;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use exchange::{ExchangeSnapshot, ImportChild, ImportEpisode, ImportOutcome};
 pub use model::*;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -251,6 +253,21 @@ pub trait Repository: Send + Sync {
     async fn audit_log(&self) -> Result<(Vec<AuditRecord>, (i64, String))>;
     /// Writes a consistent copy of the database to a file while it is in use.
     async fn backup_to(&self, path: &std::path::Path) -> Result<()>;
+
+    // --- exchange (returns, exports, imports) ---
+    /// Every authority, child and placement, and the episodes opened in `[opened_from,
+    /// opened_to)` with their events: what returns and exports read, in one pass.
+    async fn exchange_snapshot(&self, opened_from: i64, opened_to: i64)
+    -> Result<ExchangeSnapshot>;
+    /// Appends imported events (opening episodes where asked) and recomputes each child's
+    /// obligations, all in one transaction with an audit row per episode and event: any failure
+    /// leaves the store as it was.
+    async fn import_events(
+        &self,
+        children: &[ImportChild],
+        recompute: Recompute<'_>,
+        audit: &AuditEntry,
+    ) -> Result<ImportOutcome>;
 }
 
 /// Opens (and migrates) the store a URL names: `sqlite:PATH` / a plain path, or `postgres://…`.

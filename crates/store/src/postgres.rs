@@ -41,3 +41,4 @@ impl PostgresStore {
 }
 
 crate::shared::impl_repository!(PostgresStore, PgConnection, Backend::Postgres);
+crate::exchange::impl_exchange!(PostgresStore, PgConnection);

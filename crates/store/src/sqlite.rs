@@ -52,3 +52,4 @@ impl SqliteStore {
 }
 
 crate::shared::impl_repository!(SqliteStore, SqliteConnection, Backend::Sqlite);
+crate::exchange::impl_exchange!(SqliteStore, SqliteConnection);
