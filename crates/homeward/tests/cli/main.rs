@@ -5,6 +5,7 @@ mod admin;
 mod rejections;
 mod rules_commands;
 mod scenarios;
+mod ssda903;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
