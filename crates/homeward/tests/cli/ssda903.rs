@@ -53,11 +53,10 @@ fn export(db: &Path, out: &Path, year: &str) -> std::process::Output {
 }
 
 /// The validator's findings: `(rule, table, child)` of each error, and rules that failed to run.
-/// None when the validator is not installed and not required.
-fn validate(
-    dir: &Path,
-    year: &str,
-) -> Result<Option<(Vec<(String, String, String)>, Vec<String>)>, Box<dyn std::error::Error>> {
+type Findings = (Vec<(String, String, String)>, Vec<String>);
+
+/// Runs the validator; none when it is not installed and not required.
+fn validate(dir: &Path, year: &str) -> Result<Option<Findings>, Box<dyn std::error::Error>> {
     let Ok(python) = std::env::var("HOMEWARD_TEST_903_PYTHON") else {
         if std::env::var("HOMEWARD_REQUIRE_VALIDATOR").is_ok() {
             return Err(
