@@ -13,6 +13,7 @@
 
 pub mod episodes;
 pub mod period;
+pub mod police_list;
 pub mod safe_csv;
 pub mod ssda903;
 

@@ -18,6 +18,32 @@ pub enum ExportCommand {
     Ssda903(YearArgs),
 }
 
+/// What to import.
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// The police daily missing list (CSV). Columns, with a header row: force,
+    /// police_reference, child_reference (Homeward child ID) or name and date_of_birth,
+    /// reported_at (ISO-8601 with offset, or dd/mm/YYYY HH:MM London time), risk (high, medium,
+    /// low, no_apparent_risk), status (missing, found, returned), found_at (when found or
+    /// returned). Rows are matched to children and episodes and recorded as events; any bad row
+    /// rejects the whole file (row and column named) and nothing is written.
+    PoliceList(PoliceListArgs),
+}
+
+/// Options of `import police-list`.
+#[derive(Args)]
+pub struct PoliceListArgs {
+    /// The CSV file.
+    file: PathBuf,
+    /// Sign-in name of the user the events are recorded by (e.g. the police missing
+    /// coordinator).
+    #[arg(long = "as", value_name = "USERNAME")]
+    user: String,
+    /// Database: a SQLite file path (default ./homeward.db) or postgres://…
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
+}
+
 /// Options of an export for a collection year.
 #[derive(Args)]
 pub struct YearArgs {
@@ -140,4 +166,77 @@ fn problems_or(
         ));
     }
     Err(Failure::input(text.trim_end()))
+}
+
+/// Runs an import.
+pub async fn import(setup: Setup, command: ImportCommand) -> Result<String, Failure> {
+    match command {
+        ImportCommand::PoliceList(args) => police_list(setup, args).await,
+    }
+}
+
+/// Episodes opened this long before the earliest report on the list may still match it.
+const MATCH_WINDOW_DAYS: i64 = 30;
+
+async fn police_list(setup: Setup, args: PoliceListArgs) -> Result<String, Failure> {
+    let text = std::fs::read_to_string(&args.file)
+        .map_err(|e| Failure::input(format!("{}: {e}", args.file.display())))?;
+    let rejected = |errors: Vec<exchange::police_list::RowError>| {
+        let mut out = format!(
+            "{}: {} problems; nothing was imported:\n",
+            args.file.display(),
+            errors.len()
+        );
+        for e in errors.iter().take(100) {
+            out.push_str(&format!("  {e}\n"));
+        }
+        if errors.len() > 100 {
+            out.push_str(&format!("  … and {} more\n", errors.len() - 100));
+        }
+        Failure::input(out.trim_end())
+    };
+    let rows = exchange::police_list::read(&text).map_err(rejected)?;
+    let store = open(args.database.as_deref()).await?;
+    let user = store
+        .user_by_username(&args.user)
+        .await
+        .map_err(Failure::runtime)?
+        .ok_or_else(|| Failure::input(format!("--as {}: no such user", args.user)))?;
+    let bar = spinner("reading the store");
+    let earliest = rows.iter().map(|r| r.reported_at).min().unwrap_or_default();
+    let snapshot = store
+        .exchange_snapshot(earliest - MATCH_WINDOW_DAYS * 86_400_000_000, i64::MAX)
+        .await
+        .map_err(Failure::runtime)?;
+    bar.set_message(format!("matching {} rows", rows.len()));
+    let now = jiff::Timestamp::now();
+    let views = exchange::episodes::views(&snapshot);
+    let plan = exchange::police_list::plan(&rows, &snapshot, &views, user.id, web::micros(now))
+        .map_err(rejected)?;
+    bar.set_message(format!("recording events for {} children", plan.len()));
+    let recompute = |file: &store::ChildFile| {
+        web::evaluation::recompute(&setup.catalog, &setup.calendar, file, now)
+    };
+    let audit = AuditEntry {
+        at: web::micros(now),
+        user_id: Some(user.id),
+        action: "write".into(),
+        entity: "import:police-list".into(),
+        entity_id: None,
+        child_id: None,
+        remote_addr: "command line".into(),
+    };
+    let outcome = store
+        .import_events(&plan, &recompute, &audit)
+        .await
+        .map_err(|e| Failure::runtime(format!("nothing was imported: {e}")))?;
+    bar.finish_and_clear();
+    Ok(format!(
+        "{}: {} rows; {} children updated, {} episodes opened, {} events recorded\n",
+        args.file.display(),
+        rows.len(),
+        outcome.children,
+        outcome.episodes_opened,
+        outcome.events_added
+    ))
 }

@@ -65,6 +65,11 @@ enum Command {
         #[command(subcommand)]
         command: exchange::ExportCommand,
     },
+    /// Read lists into the store (the police daily missing list).
+    Import {
+        #[command(subcommand)]
+        command: exchange::ImportCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -80,6 +85,7 @@ fn main() -> ExitCode {
                 Command::Backup(args) => setup::block_on(admin::backup(args)),
                 Command::Audit { command } => setup::block_on(admin::audit(command)),
                 Command::Export { command } => setup::block_on(exchange::export(setup, command)),
+                Command::Import { command } => setup::block_on(exchange::import(setup, command)),
             }
         });
     match result {
