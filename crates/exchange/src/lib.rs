@@ -14,6 +14,7 @@
 pub mod episodes;
 pub mod period;
 pub mod police_list;
+pub mod quarterly;
 pub mod safe_csv;
 pub mod ssda903;
 

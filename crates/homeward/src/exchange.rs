@@ -16,6 +16,23 @@ pub enum ExportCommand {
     /// DfE SSDA903 Header, Episodes and Missing tables (CSV, dates dd/mm/YYYY) for a
     /// collection year, after Homeward's own checks.
     Ssda903(YearArgs),
+    /// The South Yorkshire quarterly data return (protocol section 8.2), one row per
+    /// responsible authority (quarterly.csv).
+    Quarterly(QuarterArgs),
+}
+
+/// Options of an export for a quarter.
+#[derive(Args)]
+pub struct QuarterArgs {
+    /// Calendar quarter, e.g. 2025-Q3 (July to September 2025).
+    #[arg(long, value_name = "YYYY-QN")]
+    quarter: String,
+    /// Folder to write into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Database: a SQLite file path (default ./homeward.db) or postgres://…
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
 }
 
 /// What to import.
@@ -100,25 +117,80 @@ fn input(e: exchange::ExchangeError) -> Failure {
 pub async fn export(_setup: Setup, command: ExportCommand) -> Result<String, Failure> {
     match command {
         ExportCommand::Ssda903(args) => ssda903(args).await,
+        ExportCommand::Quarterly(args) => quarterly(args).await,
     }
+}
+
+/// Reads the snapshot an export needs, with the episodes read, auditing the read.
+async fn read(
+    store: &dyn Repository,
+    what: &str,
+    from: i64,
+    to: i64,
+    bar: &ProgressBar,
+) -> Result<
+    (
+        store::ExchangeSnapshot,
+        Vec<exchange::episodes::EpisodeView>,
+    ),
+    Failure,
+> {
+    let snapshot = store
+        .exchange_snapshot(from, to)
+        .await
+        .map_err(Failure::runtime)?;
+    bar.set_message(format!("reading {} episodes", snapshot.episodes.len()));
+    let views = exchange::episodes::views(&snapshot);
+    store
+        .audit(&[export_audit(what, jiff::Timestamp::now())])
+        .await
+        .map_err(Failure::runtime)?;
+    Ok((snapshot, views))
+}
+
+/// Repeat triggers look back this far before the quarter.
+const REPEAT_WINDOW: i64 = 28 * 86_400_000_000;
+
+async fn quarterly(args: QuarterArgs) -> Result<String, Failure> {
+    let quarter = Period::quarter(&args.quarter).map_err(input)?;
+    let store = open(args.database.as_deref()).await?;
+    let bar = spinner("reading the store");
+    let (snapshot, views) = read(
+        store.as_ref(),
+        "quarterly",
+        quarter.start_micros() - REPEAT_WINDOW,
+        quarter.end_micros(),
+        &bar,
+    )
+    .await?;
+    bar.set_message("counting");
+    let figures = exchange::quarterly::build(&snapshot, &views, &quarter);
+    exchange::quarterly::write(&figures, &quarter, &args.out).map_err(input)?;
+    bar.finish_and_clear();
+    let episodes: u64 = figures.values().map(|f| f.counts[1]).sum();
+    Ok(format!(
+        "quarterly return {}: {} authorities, {episodes} episodes, in {}\n",
+        quarter.label,
+        figures.len(),
+        args.out.join("quarterly.csv").display()
+    ))
 }
 
 async fn ssda903(args: YearArgs) -> Result<String, Failure> {
     let year = Period::collection_year(&args.year).map_err(input)?;
     let store = open(args.database.as_deref()).await?;
     let bar = spinner("reading the store");
-    let snapshot = store
-        .exchange_snapshot(year.start_micros(), year.end_micros())
-        .await
-        .map_err(Failure::runtime)?;
+    let (snapshot, views) = read(
+        store.as_ref(),
+        "ssda903",
+        year.start_micros(),
+        year.end_micros(),
+        &bar,
+    )
+    .await?;
     bar.set_message("building the tables");
-    let views = exchange::episodes::views(&snapshot);
     let (tables, problems) = exchange::ssda903::build(&snapshot, &views, &year);
     exchange::ssda903::write(&tables, &args.out).map_err(input)?;
-    store
-        .audit(&[export_audit("ssda903", jiff::Timestamp::now())])
-        .await
-        .map_err(Failure::runtime)?;
     bar.finish_and_clear();
     let summary = format!(
         "SSDA903 {}: {} children (header.csv), {} episodes (episodes.csv), {} missing or away episodes (missing.csv) in {}\n",
