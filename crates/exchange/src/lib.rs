@@ -11,12 +11,14 @@
 //!
 //! Dates and instants are shown in Europe/London ([`period`]).
 
+pub mod annex_a;
 pub mod episodes;
 pub mod period;
 pub mod police_list;
 pub mod quarterly;
 pub mod safe_csv;
 pub mod ssda903;
+pub mod weekly;
 
 /// Why an export or import failed.
 #[derive(Debug, thiserror::Error)]

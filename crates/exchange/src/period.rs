@@ -75,6 +75,19 @@ impl Period {
         }
     }
 
+    /// The twelve months ending on `last` (Ofsted's Annex A window).
+    pub fn twelve_months_to(last: Date) -> Self {
+        let first = last
+            .checked_sub(jiff::Span::new().years(1))
+            .and_then(|d| d.checked_add(jiff::Span::new().days(1)))
+            .unwrap_or(last);
+        Self {
+            first,
+            last,
+            label: format!("12 months to {last}"),
+        }
+    }
+
     /// The first instant of the period (microseconds).
     pub fn start_micros(&self) -> i64 {
         day_start(self.first)

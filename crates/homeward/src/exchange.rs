@@ -19,6 +19,34 @@ pub enum ExportCommand {
     /// The South Yorkshire quarterly data return (protocol section 8.2), one row per
     /// responsible authority (quarterly.csv).
     Quarterly(QuarterArgs),
+    /// The weekly missing-meeting list: every child missing at any time in the seven days
+    /// ending on a date, with risk, hours missing and status (weekly.csv).
+    Weekly(DateArgs),
+    /// Ofsted Annex A list 8: missing and absent episodes in the twelve months to a date, with
+    /// return interviews offered and accepted (annex-a-list-8.csv and .xlsx).
+    AnnexA(DateArgs),
+}
+
+/// Options of an export up to a date.
+#[derive(Args)]
+pub struct DateArgs {
+    /// Last day covered (YYYY-MM-DD, London).
+    #[arg(long, value_name = "DATE")]
+    to: String,
+    /// Folder to write into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Database: a SQLite file path (default ./homeward.db) or postgres://…
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
+}
+
+impl DateArgs {
+    fn last_day(&self) -> Result<jiff::civil::Date, Failure> {
+        self.to
+            .parse()
+            .map_err(|_| Failure::input(format!("--to {:?}: expected YYYY-MM-DD", self.to)))
+    }
 }
 
 /// Options of an export for a quarter.
@@ -118,7 +146,60 @@ pub async fn export(_setup: Setup, command: ExportCommand) -> Result<String, Fai
     match command {
         ExportCommand::Ssda903(args) => ssda903(args).await,
         ExportCommand::Quarterly(args) => quarterly(args).await,
+        ExportCommand::Weekly(args) => weekly(args).await,
+        ExportCommand::AnnexA(args) => annex_a(args).await,
     }
+}
+
+/// The weekly list reads episodes opened up to this long before the week (a child missing for
+/// longer than that is listed by the open-episode dashboards, not here).
+const WEEKLY_LOOKBACK: i64 = 365 * 86_400_000_000;
+
+async fn weekly(args: DateArgs) -> Result<String, Failure> {
+    let week = Period::week_ending(args.last_day()?);
+    let store = open(args.database.as_deref()).await?;
+    let bar = spinner("reading the store");
+    let (snapshot, views) = read(
+        store.as_ref(),
+        "weekly",
+        week.start_micros() - WEEKLY_LOOKBACK,
+        week.end_micros(),
+        &bar,
+    )
+    .await?;
+    let now = web::micros(jiff::Timestamp::now());
+    let rows = exchange::weekly::build(&snapshot, &views, &week, now);
+    exchange::weekly::write(&rows, &args.out).map_err(input)?;
+    bar.finish_and_clear();
+    Ok(format!(
+        "weekly list, {}: {} episodes in {}\n",
+        week.label,
+        rows.len(),
+        args.out.join("weekly.csv").display()
+    ))
+}
+
+async fn annex_a(args: DateArgs) -> Result<String, Failure> {
+    let period = Period::twelve_months_to(args.last_day()?);
+    let store = open(args.database.as_deref()).await?;
+    let bar = spinner("reading the store");
+    let (snapshot, views) = read(
+        store.as_ref(),
+        "annex-a",
+        period.start_micros() - REPEAT_WINDOW,
+        period.end_micros(),
+        &bar,
+    )
+    .await?;
+    let rows = exchange::annex_a::build(&snapshot, &views, &period);
+    exchange::annex_a::write(&rows, &args.out).map_err(input)?;
+    bar.finish_and_clear();
+    Ok(format!(
+        "Annex A list 8, {}: {} episodes in {} (and .xlsx)\n",
+        period.label,
+        rows.len(),
+        args.out.join("annex-a-list-8.csv").display()
+    ))
 }
 
 /// Reads the snapshot an export needs, with the episodes read, auditing the read.

@@ -2,6 +2,7 @@
 //! rejected input and the rule-pack commands.
 
 mod admin;
+mod exports;
 mod police_list;
 mod rejections;
 mod rules_commands;
