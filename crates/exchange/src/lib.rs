@@ -6,12 +6,14 @@
 //! - [`annex_a`]: Ofsted Annex A List 8 (missing and absent episodes), CSV and xlsx.
 //! - [`quarterly`]: the South Yorkshire quarterly data return (protocol 003, section 8.2).
 //! - [`weekly`]: the weekly missing-meeting list.
+//! - [`compliance`]: timed obligations met on time, per authority and period (engine due instants).
 //! - [`police_list`]: the police daily missing list import, checked row by row.
 //! - [`safe_csv`]: the one CSV writer every export uses (formula cells neutralised).
 //!
 //! Dates and instants are shown in Europe/London ([`period`]).
 
 pub mod annex_a;
+pub mod compliance;
 pub mod episodes;
 pub mod period;
 pub mod police_list;

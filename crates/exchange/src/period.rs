@@ -75,6 +75,20 @@ impl Period {
         }
     }
 
+    /// The days from `first` to `last`, inclusive.
+    pub fn between(first: Date, last: Date) -> Result<Self, ExchangeError> {
+        if last < first {
+            return Err(ExchangeError::Input(format!(
+                "the period ends ({last}) before it starts ({first})"
+            )));
+        }
+        Ok(Self {
+            first,
+            last,
+            label: format!("{first} to {last}"),
+        })
+    }
+
     /// The twelve months ending on `last` (Ofsted's Annex A window).
     pub fn twelve_months_to(last: Date) -> Self {
         let first = last

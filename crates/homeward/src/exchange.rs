@@ -25,6 +25,27 @@ pub enum ExportCommand {
     /// Ofsted Annex A list 8: missing and absent episodes in the twelve months to a date, with
     /// return interviews offered and accepted (annex-a-list-8.csv and .xlsx).
     AnnexA(DateArgs),
+    /// Compliance per authority and period: timed obligations (return interviews offered within
+    /// 24 hours and held within 72 hours, meetings, escalations…) that fell due, met on time or
+    /// late, with due instants from the engine (compliance.csv).
+    Compliance(RangeArgs),
+}
+
+/// Options of an export over a range of days.
+#[derive(Args)]
+pub struct RangeArgs {
+    /// First day (YYYY-MM-DD, London).
+    #[arg(long, value_name = "DATE")]
+    from: String,
+    /// Last day (YYYY-MM-DD, London).
+    #[arg(long, value_name = "DATE")]
+    to: String,
+    /// Folder to write into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Database: a SQLite file path (default ./homeward.db) or postgres://…
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
 }
 
 /// Options of an export up to a date.
@@ -142,13 +163,90 @@ fn input(e: exchange::ExchangeError) -> Failure {
 }
 
 /// Runs an export.
-pub async fn export(_setup: Setup, command: ExportCommand) -> Result<String, Failure> {
+pub async fn export(setup: Setup, command: ExportCommand) -> Result<String, Failure> {
     match command {
         ExportCommand::Ssda903(args) => ssda903(args).await,
         ExportCommand::Quarterly(args) => quarterly(args).await,
         ExportCommand::Weekly(args) => weekly(args).await,
         ExportCommand::AnnexA(args) => annex_a(args).await,
+        ExportCommand::Compliance(args) => compliance(setup, args).await,
     }
+}
+
+/// Obligations falling due in a period can come from episodes that started this long before.
+const COMPLIANCE_LOOKBACK: i64 = 30 * 86_400_000_000;
+
+async fn compliance(setup: Setup, args: RangeArgs) -> Result<String, Failure> {
+    let day = |text: &str, flag: &str| {
+        text.parse::<jiff::civil::Date>()
+            .map_err(|_| Failure::input(format!("--{flag} {text:?}: expected YYYY-MM-DD")))
+    };
+    let period = Period::between(day(&args.from, "from")?, day(&args.to, "to")?).map_err(input)?;
+    let store = open(args.database.as_deref()).await?;
+    let bar = spinner("reading the store");
+    let (snapshot, views) = read(
+        store.as_ref(),
+        "compliance",
+        period.start_micros() - COMPLIANCE_LOOKBACK,
+        period.end_micros(),
+        &bar,
+    )
+    .await?;
+    let mut ids: Vec<i64> = views.iter().map(|v| v.child_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let found_at = views
+        .iter()
+        .filter_map(|v| v.ended_at.map(|e| (v.id, e)))
+        .collect();
+    bar.set_message(format!("reading {} children's files", ids.len()));
+    let mut files = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(f) = store.child_file(id).await.map_err(Failure::runtime)? {
+            files.push(f);
+        }
+    }
+    bar.set_message(format!("asking the engine about {} children", files.len()));
+    let evaluate = |file: &store::ChildFile, at: i64| {
+        let evaluated =
+            web::evaluation::evaluate(&setup.catalog, &setup.calendar, file, web::instant(at))
+                .map_err(|e| e.to_string())?;
+        Ok(evaluated
+            .obligations
+            .iter()
+            .map(|(o, episode_id)| {
+                let stored = web::evaluation::recompute_one(&setup.catalog, file, o, *episode_id);
+                let rule = setup.catalog.rule(o.rule);
+                exchange::compliance::Listed {
+                    rule: stored.rule,
+                    share: stored.share,
+                    kind: rule.kind.as_str().to_owned(),
+                    authority_id: stored.authority_id,
+                    episode_id: *episode_id,
+                    due: stored.due,
+                    overdue: o.status == protocol::engine::Status::Overdue,
+                    ends_when_found: rule.ends_when_found,
+                }
+            })
+            .collect())
+    };
+    let now = web::micros(jiff::Timestamp::now());
+    let tallies = exchange::compliance::build(&files, &found_at, &period, now, &evaluate)
+        .map_err(Failure::runtime)?;
+    let codes = snapshot
+        .authorities
+        .iter()
+        .map(|a| (a.id, a.code.clone()))
+        .collect();
+    exchange::compliance::write(&tallies, &codes, &period, &args.out).map_err(input)?;
+    bar.finish_and_clear();
+    let due: u64 = tallies.values().map(|t| t.fell_due).sum();
+    let late: u64 = tallies.values().map(|t| t.late).sum();
+    Ok(format!(
+        "compliance, {}: {due} timed obligations fell due, {late} late, in {}\n",
+        period.label,
+        args.out.join("compliance.csv").display()
+    ))
 }
 
 /// The weekly list reads episodes opened up to this long before the week (a child missing for

@@ -125,6 +125,47 @@ fn quarterly_weekly_and_annex_a() -> TestResult {
     let xlsx = std::fs::read(dir.join("a/annex-a-list-8.xlsx"))?;
     assert!(xlsx.starts_with(b"PK"), "an xlsx workbook is a zip file");
 
+    // Compliance over the last three months: the demo holds interviews both within and after
+    // 72 hours of the return, so the engine's due instants find both.
+    let from = jiff::Zoned::now()
+        .date()
+        .checked_sub(jiff::Span::new().months(3))?
+        .to_string();
+    let text = run(&[
+        "export",
+        "compliance",
+        "--from",
+        &from,
+        "--to",
+        &today,
+        "--out",
+        &out("c"),
+        "--database",
+        db_arg,
+    ])?;
+    assert!(text.contains("timed obligations fell due"), "{text}");
+    let report = std::fs::read_to_string(dir.join("c/compliance.csv"))?;
+    assert!(report.starts_with(
+        "authority,period,kind,rule,fell_due,on_time,late,lapsed_child_found,percent_on_time\n"
+    ));
+    let (mut on_time, mut late) = (0, 0);
+    for line in report.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let n: Vec<u64> = cells[4..8]
+            .iter()
+            .map(|c| c.parse().unwrap_or(u64::MAX))
+            .collect();
+        assert_eq!(n[1] + n[2] + n[3], n[0], "{line}");
+        if cells[2] == "INTERVIEW" && cells[3].ends_with("-RHI-72H") {
+            on_time += n[1];
+            late += n[2];
+        }
+    }
+    assert!(
+        on_time > 0 && late > 0,
+        "72-hour interviews: {on_time} on time, {late} late\n{report}"
+    );
+
     let bad = homeward(&[
         "export",
         "quarterly",
