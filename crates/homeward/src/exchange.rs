@@ -94,6 +94,20 @@ pub enum ImportCommand {
     /// returned). Rows are matched to children and episodes and recorded as events; any bad row
     /// rejects the whole file (row and column named) and nothing is written.
     PoliceList(PoliceListArgs),
+    /// England & Wales bank holidays in the GOV.UK bank-holidays.json shape: checked (a bad
+    /// file is refused with the line and column), then written to --out for use with the
+    /// global `--bank-holidays FILE` option.
+    BankHolidays(BankHolidaysArgs),
+}
+
+/// Options of `import bank-holidays`.
+#[derive(Args)]
+pub struct BankHolidaysArgs {
+    /// The GOV.UK bank-holidays.json file.
+    file: PathBuf,
+    /// Where to keep the checked copy.
+    #[arg(long, value_name = "FILE", default_value = "bank-holidays.json")]
+    out: PathBuf,
 }
 
 /// Options of `import police-list`.
@@ -423,7 +437,30 @@ fn problems_or(
 pub async fn import(setup: Setup, command: ImportCommand) -> Result<String, Failure> {
     match command {
         ImportCommand::PoliceList(args) => police_list(setup, args).await,
+        ImportCommand::BankHolidays(args) => bank_holidays(&args),
     }
+}
+
+fn bank_holidays(args: &BankHolidaysArgs) -> Result<String, Failure> {
+    let text = std::fs::read_to_string(&args.file)
+        .map_err(|e| Failure::input(format!("{}: {e}", args.file.display())))?;
+    let calendar = protocol::Calendar::from_govuk_json(&text).map_err(|e| {
+        Failure::input(format!("{}: {e}; nothing was written", args.file.display()))
+    })?;
+    let days: Vec<jiff::civil::Date> = calendar.bank_holidays().collect();
+    // Write beside the target and rename, so a reader never sees half a file.
+    let partial = args.out.with_extension("json.partial");
+    std::fs::write(&partial, &text)
+        .and_then(|()| std::fs::rename(&partial, &args.out))
+        .map_err(|e| Failure::runtime(format!("{}: {e}", args.out.display())))?;
+    Ok(format!(
+        "{} England & Wales bank holidays from {} to {} written to {}; use it with --bank-holidays {}\n",
+        days.len(),
+        days.first().map(ToString::to_string).unwrap_or_default(),
+        days.last().map(ToString::to_string).unwrap_or_default(),
+        args.out.display(),
+        args.out.display()
+    ))
 }
 
 /// Episodes opened this long before the earliest report on the list may still match it.

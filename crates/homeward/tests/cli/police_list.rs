@@ -203,3 +203,66 @@ fn a_list_with_bad_rows_is_refused_by_row_and_column_and_changes_nothing() -> Te
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }
+
+#[test]
+fn bank_holidays_are_checked_before_they_are_kept() -> TestResult {
+    let dir = scratch("holidays")?;
+    let out = dir.join("kept.json");
+    let good = super::repo().join("../shared/data/bank-holidays-england-and-wales.json");
+    let good = if good.exists() {
+        good
+    } else {
+        let path = dir.join("good.json");
+        std::fs::write(
+            &path,
+            r#"{"england-and-wales": {"division": "england-and-wales", "events": [{"title": "New Year’s Day", "date": "2026-01-01", "notes": "", "bunting": true}]}}"#,
+        )?;
+        path
+    };
+    let bad = dir.join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"england-and-wales": {"division": "england-and-wales", "events": [{"title": "x", "date": "2026-13-01"}]}}"#,
+    )?;
+    let refused = homeward(&[
+        "import",
+        "bank-holidays",
+        bad.to_str().unwrap_or_default(),
+        "--out",
+        out.to_str().unwrap_or_default(),
+    ]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("line 1 column") && stderr.contains("nothing was written"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+    let kept = homeward(&[
+        "import",
+        "bank-holidays",
+        good.to_str().unwrap_or_default(),
+        "--out",
+        out.to_str().unwrap_or_default(),
+    ]);
+    assert!(
+        kept.status.success(),
+        "{}",
+        String::from_utf8_lossy(&kept.stderr)
+    );
+    assert_eq!(std::fs::read(&out)?, std::fs::read(&good)?);
+    // The kept file is what --bank-holidays reads.
+    let rules = homeward(&[
+        "--bank-holidays",
+        out.to_str().unwrap_or_default(),
+        "rules",
+        "list",
+    ]);
+    assert!(
+        rules.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rules.stderr)
+    );
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
