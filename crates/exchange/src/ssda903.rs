@@ -376,3 +376,135 @@ pub fn write(tables: &Tables, dir: &Path) -> Result<(), ExchangeError> {
     safe_csv::write(&dir.join("episodes.csv"), &EPISODES, &tables.episodes)?;
     safe_csv::write(&dir.join("missing.csv"), &MISSING, &tables.missing)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placement(id: i64, legal: &str, kind: &str, from: &str, to: Option<&str>) -> Placement {
+        Placement {
+            id,
+            child_id: 1,
+            responsible_authority_id: 1,
+            host_authority_id: 1,
+            legal_status: legal.into(),
+            placement_type: kind.into(),
+            police_force: "Kent Police".into(),
+            travel_minutes: 0,
+            starts_on: from.into(),
+            ends_on: to.map(Into::into),
+        }
+    }
+
+    fn london_noon(date: &str) -> i64 {
+        date.parse::<Date>()
+            .ok()
+            .and_then(|d| d.at(12, 0, 0, 0).to_zoned(london()).ok())
+            .map_or(0, |z| z.timestamp().as_microsecond())
+    }
+
+    #[test]
+    fn episodes_of_care_and_missing_rows() -> Result<(), ExchangeError> {
+        let facts = r#"{"demographics": {"sex": "F", "mother": "0", "ethnicity": "WBRI", "upn": "UN2", "cin": "N4", "placement_urn": "SC123456"}}"#;
+        let snapshot = ExchangeSnapshot {
+            children: vec![Child {
+                id: 1,
+                version: 1,
+                name: "Ella Birch".into(),
+                dob: "2010-02-03".into(),
+                facts: facts.into(),
+                created_at: 0,
+                updated_at: 0,
+            }],
+            placements: vec![
+                placement(1, "none", "family_home", "2020-01-01", Some("2025-01-01")),
+                placement(2, "s20", "foster", "2025-01-01", Some("2025-06-01")),
+                placement(
+                    3,
+                    "s31_care_order",
+                    "foster",
+                    "2025-06-01",
+                    Some("2025-09-01"),
+                ),
+                placement(4, "s31_care_order", "residential", "2025-09-01", None),
+            ],
+            ..ExchangeSnapshot::default()
+        };
+        let away = EpisodeView {
+            id: 7,
+            child_id: 1,
+            started_at: london_noon("2025-07-04"),
+            ended_at: Some(london_noon("2025-07-05")),
+            away: true,
+            ..EpisodeView::default()
+        };
+        let open = EpisodeView {
+            id: 8,
+            child_id: 1,
+            started_at: london_noon("2026-03-30"),
+            ended_at: Some(london_noon("2026-04-02")),
+            ..EpisodeView::default()
+        };
+        let before_care = EpisodeView {
+            id: 6,
+            child_id: 1,
+            started_at: london_noon("2024-12-01"),
+            ..EpisodeView::default()
+        };
+        let (tables, problems) = build(
+            &snapshot,
+            &[before_care, away, open],
+            &Period::collection_year("2025-26")?,
+        );
+        assert_eq!(problems, vec![]);
+        assert_eq!(
+            tables.header,
+            vec![vec!["1", "F", "03/02/2010", "WBRI", "UN2", "0", ""]]
+        );
+        let short: Vec<Vec<&str>> = tables
+            .episodes
+            .iter()
+            .map(|r| {
+                [1, 2, 3, 5, 6, 7, 8, 12]
+                    .iter()
+                    .map(|i| r[*i].as_str())
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            short,
+            vec![
+                vec![
+                    "01/01/2025",
+                    "S",
+                    "V2",
+                    "U4",
+                    "PR1",
+                    "01/06/2025",
+                    "X1",
+                    "XXXXXXX"
+                ],
+                vec![
+                    "01/06/2025",
+                    "L",
+                    "C2",
+                    "U4",
+                    "PR1",
+                    "01/09/2025",
+                    "X1",
+                    "XXXXXXX"
+                ],
+                vec!["01/09/2025", "P", "C2", "K2", "PR4", "", "", "SC123456"],
+            ]
+        );
+        // Away without authorisation is A; an episode still open at 31 March has a blank end.
+        assert_eq!(
+            tables.missing,
+            vec![
+                vec!["1", "03/02/2010", "A", "04/07/2025", "05/07/2025"],
+                vec!["1", "03/02/2010", "M", "30/03/2026", ""],
+            ]
+        );
+        Ok(())
+    }
+}
