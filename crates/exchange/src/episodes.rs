@@ -41,16 +41,47 @@ pub struct EpisodeView {
     pub reasons: Vec<String>,
 }
 
+/// The parts of an event the returns read; other fields are skipped unparsed (millions of
+/// events are read per return).
 #[derive(Deserialize)]
 struct Body {
     #[serde(rename = "type")]
     kind: String,
     #[serde(default)]
-    data: serde_json::Map<String, serde_json::Value>,
+    data: Data,
 }
 
-fn text(data: &serde_json::Map<String, serde_json::Value>, key: &str) -> Option<String> {
-    data.get(key).and_then(|v| v.as_str()).map(str::to_owned)
+#[derive(Deserialize, Default)]
+struct Data {
+    #[serde(default, deserialize_with = "text")]
+    status: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    police_ref: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    level: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    meeting_type: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    reason: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    push_factors: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pull_factors: Option<String>,
+}
+
+/// A field's text, or none when it holds something else (a list, a number…), so that one odd
+/// field never hides the event.
+fn text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Field {
+        Text(String),
+        Other(serde::de::IgnoredAny),
+    }
+    Ok(match Field::deserialize(d)? {
+        Field::Text(s) => Some(s),
+        Field::Other(_) => None,
+    })
 }
 
 /// Reads one episode's events (in recording order).
@@ -76,14 +107,12 @@ pub fn view(episode: &Episode, events: &[&EventRecord]) -> EpisodeView {
         let Ok(body) = serde_json::from_str::<Body>(&e.body) else {
             continue;
         };
-        let d = &body.data;
+        let d = body.data;
         match body.kind.as_str() {
             "absence_noticed" => {
                 if start.is_none() {
-                    noticed_away = matches!(
-                        d.get("status").and_then(|s| s.as_str()),
-                        Some("awol" | "unauthorised_absence")
-                    );
+                    noticed_away =
+                        matches!(d.status.as_deref(), Some("awol" | "unauthorised_absence"));
                 }
                 start.get_or_insert(e.at);
             }
@@ -91,10 +120,10 @@ pub fn view(episode: &Episode, events: &[&EventRecord]) -> EpisodeView {
                 reported = true;
                 start.get_or_insert(e.at);
                 if v.police_ref.is_none() {
-                    v.police_ref = text(d, "police_ref");
+                    v.police_ref = d.police_ref;
                 }
             }
-            "risk_graded" => v.risk = text(d, "level"),
+            "risk_graded" => v.risk = d.level,
             "located" => {
                 located.get_or_insert(e.at);
             }
@@ -107,8 +136,11 @@ pub fn view(episode: &Episode, events: &[&EventRecord]) -> EpisodeView {
             "rhi_completed" => {
                 v.rhi_completed_at.get_or_insert(e.at);
                 v.rhi_offered_at.get_or_insert(e.at);
-                for key in ["reason", "push_factors", "pull_factors"] {
-                    if let Some(r) = text(d, key).filter(|r| !r.is_empty()) {
+                for r in [d.reason, d.push_factors, d.pull_factors]
+                    .into_iter()
+                    .flatten()
+                {
+                    if !r.is_empty() {
                         v.reasons.push(r);
                     }
                 }
@@ -119,7 +151,7 @@ pub fn view(episode: &Episode, events: &[&EventRecord]) -> EpisodeView {
             }
             "meeting_held" => {
                 if matches!(
-                    d.get("meeting_type").and_then(|s| s.as_str()),
+                    d.meeting_type.as_deref(),
                     Some("strategy" | "complex_strategy")
                 ) {
                     v.strategy_meetings.push(e.at);
@@ -198,6 +230,12 @@ mod tests {
                 r#"{"type":"risk_graded","data":{"level":"medium"}}"#,
                 None,
             ),
+            event(
+                6,
+                600,
+                r#"{"type":"rhi_completed","data":{"push_factors":["home"],"reason":"friends"}}"#,
+                None,
+            ),
         ];
         let refs: Vec<&EventRecord> = events.iter().collect();
         let v = view(&ep, &refs);
@@ -205,5 +243,7 @@ mod tests {
         assert_eq!(v.ended_at, Some(400));
         assert!(v.away);
         assert_eq!(v.risk.as_deref(), Some("medium"));
+        assert_eq!(v.rhi_completed_at, Some(600));
+        assert_eq!(v.reasons, vec!["friends".to_owned()]);
     }
 }
