@@ -15,7 +15,7 @@ pub struct ExchangeSnapshot {
     pub placements: Vec<Placement>,
     /// Episodes opened in the window, by ID.
     pub episodes: Vec<Episode>,
-    /// Events of those episodes, by episode then ID (recording order within an episode).
+    /// Events of those episodes, by ID (recording order).
     pub events: Vec<EventRecord>,
 }
 
@@ -68,19 +68,11 @@ macro_rules! impl_exchange {
                 let episodes = sqlx::query(sqlx::AssertSqlSafe(format!("{EPISODE} WHERE opened_at >= $1 AND opened_at < $2 ORDER BY id")))
                     .bind(opened_from).bind(opened_to)
                     .fetch_all(&mut *conn).await?.iter().map(episode_row).collect::<Result<Vec<_>>>()?;
-                // Driven by the window's episodes (index on opened_at), then each one's events
-                // (index on episode_id): never a scan of every event.
-                let events = sqlx::query(
-                    "SELECT v.id, v.episode_id, v.at, v.body, v.recorded_by, v.recorded_at, v.corrects_event_id, v.correction_reason \
-                     FROM episodes e JOIN events v ON v.episode_id = e.id WHERE e.opened_at >= $1 AND e.opened_at < $2 ORDER BY v.episode_id, v.id",
-                )
-                .bind(opened_from)
-                .bind(opened_to)
-                .fetch_all(&mut *conn)
-                .await?
-                .iter()
-                .map(event_row)
-                .collect::<Result<Vec<_>>>()?;
+                let events = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "{EVENT} WHERE episode_id IN (SELECT id FROM episodes WHERE opened_at >= $1 AND opened_at < $2) ORDER BY id"
+                )))
+                    .bind(opened_from).bind(opened_to)
+                    .fetch_all(&mut *conn).await?.iter().map(event_row).collect::<Result<Vec<_>>>()?;
                 Ok(crate::ExchangeSnapshot { authorities, children, placements, episodes, events })
             }
 

@@ -256,8 +256,7 @@ pub trait Repository: Send + Sync {
 
     // --- exchange (returns, exports, imports) ---
     /// Every authority, child and placement, and the episodes opened in `[opened_from,
-    /// opened_to)` with their events (by episode, then recording order): what returns and exports
-    /// read, in one pass.
+    /// opened_to)` with their events: what returns and exports read, in one pass.
     async fn exchange_snapshot(&self, opened_from: i64, opened_to: i64)
     -> Result<ExchangeSnapshot>;
     /// Appends imported events (opening episodes where asked) and recomputes each child's

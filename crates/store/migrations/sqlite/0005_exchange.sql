@@ -1,2 +1,0 @@
--- Returns and exports read the episodes opened in a reporting window.
-CREATE INDEX episodes_opened ON episodes(opened_at);
