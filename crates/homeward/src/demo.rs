@@ -285,7 +285,15 @@ pub async fn load(
     let mut episodes = 0;
     let mut batch = Vec::with_capacity(BATCH);
     for i in 0..children {
-        let child = synthetic_child(&mut rng, i, &authorities, episodes_per_child, now, web)?;
+        let child = synthetic_child(
+            &mut rng,
+            seed,
+            i,
+            &authorities,
+            episodes_per_child,
+            now,
+            web,
+        )?;
         episodes += child.episodes.len();
         batch.push(child);
         if batch.len() == BATCH || i + 1 == children {
@@ -308,6 +316,7 @@ pub async fn load(
 /// some open now, with the obligations the engine computes for them at `now`.
 fn synthetic_child(
     rng: &mut ChaCha8Rng,
+    size_seed: u64,
     i: usize,
     authorities: &[store::Authority],
     episodes_per_child: usize,
@@ -361,7 +370,8 @@ fn synthetic_child(
             LAST[rng.random_range(0..LAST.len())]
         ),
         dob: dob.to_zoned(jiff::tz::TimeZone::UTC).date().to_string(),
-        facts: json!({"flags": flags, "concerns": concerns}).to_string(),
+        facts: json!({"flags": flags, "concerns": concerns, "demographics": demographics(size_seed, i, &responsible.code, &host.code)})
+            .to_string(),
     };
     let start = now - two_years;
     let placement = NewPlacement {
@@ -623,4 +633,64 @@ fn profile(
         "philomena_profile".into(),
         json!({"places_frequented": frequented, "associates": associates}).to_string(),
     )]
+}
+
+/// Synthetic SSDA903 demographics (sex, ethnicity, UPN, category of need) for child `i`, from a
+/// generator of their own so that the rest of the demo data stays as it was.
+fn demographics(seed: u64, i: usize, responsible: &str, host: &str) -> Value {
+    const ETHNIC: [&str; 8] = [
+        "WBRI", "WBRI", "WBRI", "WOTH", "MWBC", "ABAN", "BAFR", "AOTH",
+    ];
+    const NEED: [&str; 5] = ["N1", "N1", "N2", "N4", "N5"];
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let digits: String = (0..12)
+        .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
+        .collect();
+    let female = rng.random_bool(0.5);
+    let urn: u32 = rng.random_range(500_000..600_000);
+    json!({
+        "sex": if female { "F" } else { "M" },
+        "mother": if female { Some("0") } else { None },
+        "home_postcode": postcode(responsible, true),
+        "placement_postcode": postcode(host, false),
+        "placement_urn": format!("SC{urn}"),
+        "ethnicity": ETHNIC[rng.random_range(0..ETHNIC.len())],
+        "upn": format!("{}{digits}", upn_check_letter(&digits)),
+        "cin": NEED[rng.random_range(0..NEED.len())],
+    })
+}
+
+/// The check letter of a unique pupil number (DfE UPN guidance: weights 2 to 13 over the
+/// twelve characters that follow it, modulo 23, into the letters without I, O and S).
+fn upn_check_letter(digits: &str) -> char {
+    const LETTERS: &[u8; 23] = b"ABCDEFGHJKLMNPQRTUVWXYZ";
+    let sum: u32 = digits
+        .bytes()
+        .zip(2u32..)
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
+    char::from(LETTERS[(sum % 23) as usize])
+}
+
+/// Real postcodes in each demo authority's area (public buildings' or the first listed in the
+/// ONS postcode directory): one for the family home, another for the placement.
+fn postcode(authority: &str, home: bool) -> &'static str {
+    let (home_pc, placement_pc) = match authority {
+        "HAMPSHIRE" => ("SO20 6HR", "SO23 8UJ"),
+        "ISLE-OF-WIGHT" => ("PO30 1AB", "PO30 1AA"),
+        "SOUTHAMPTON" => ("SO1 0AA", "SO14 7LY"),
+        "PORTSMOUTH" => ("PO1 1AA", "PO1 2AL"),
+        "LANCASHIRE" => ("PR1 0BS", "PR1 8XJ"),
+        "BLACKPOOL" => ("FY1 1AB", "FY1 1AA"),
+        "BLACKBURN" => ("BB1 1AA", "BB1 7DY"),
+        "NEWHAM" => ("E16 1AA", "E16 2QU"),
+        "BARNSLEY" => ("S70 1AA", "S70 2TA"),
+        "DONCASTER" => ("DN1 1AA", "DN1 3BU"),
+        "ROTHERHAM" => ("S60 1AA", "S60 2TH"),
+        "SHEFFIELD" => ("S1 2AA", "S1 2HH"),
+        "MERTON" => ("SM4 4AB", "SM4 5DX"),
+        "KENT" => ("ME13 0BF", "ME14 1XQ"),
+        _ => ("CM1 1AA", "CM1 1QH"),
+    };
+    if home { home_pc } else { placement_pc }
 }

@@ -3,6 +3,7 @@
 mod admin;
 mod demo;
 mod evaluate;
+mod exchange;
 mod notify;
 mod rules;
 mod server;
@@ -67,6 +68,16 @@ enum Command {
         #[command(subcommand)]
         command: notify::RoutingCommand,
     },
+    /// Write returns and lists (SSDA903, Annex A, quarterly, weekly, compliance).
+    Export {
+        #[command(subcommand)]
+        command: exchange::ExportCommand,
+    },
+    /// Read lists into the store (the police daily missing list).
+    Import {
+        #[command(subcommand)]
+        command: exchange::ImportCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -91,6 +102,8 @@ fn main() -> ExitCode {
                 Command::Audit { command } => setup::block_on(admin::audit(command)),
                 Command::Worker(args) => setup::block_on(notify::worker(setup, args)),
                 Command::Routing { command } => setup::block_on(notify::routing(command)),
+                Command::Export { command } => setup::block_on(exchange::export(setup, command)),
+                Command::Import { command } => setup::block_on(exchange::import(setup, command)),
             }
         });
     match result {

@@ -6,9 +6,10 @@
 //! obligations recomputed from it land together or not at all.
 
 pub mod audit;
+mod exchange;
 pub mod model;
-mod patterns;
 pub mod outbox;
+mod patterns;
 mod postgres;
 mod shared;
 mod sqlite;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use exchange::{ExchangeSnapshot, ImportChild, ImportEpisode, ImportOutcome};
 pub use model::*;
 pub use outbox::{NewOutbox, OpenEpisode, OutboxRecord, Schedule, ScheduleOutcome};
 pub use postgres::PostgresStore;
@@ -354,6 +356,20 @@ pub trait Repository: Send + Sync {
     ) -> Result<Authority>;
     /// Children of an authority (responsible or host) missing now, with their last risk level.
     async fn open_episodes(&self, authority_id: i64) -> Result<Vec<OpenEpisode>>;
+    // --- exchange (returns, exports, imports) ---
+    /// Every authority, child and placement, and the episodes opened in `[opened_from,
+    /// opened_to)` with their events: what returns and exports read, in one pass.
+    async fn exchange_snapshot(&self, opened_from: i64, opened_to: i64)
+    -> Result<ExchangeSnapshot>;
+    /// Appends imported events (opening episodes where asked) and recomputes each child's
+    /// obligations, all in one transaction with an audit row per episode and event: any failure
+    /// leaves the store as it was.
+    async fn import_events(
+        &self,
+        children: &[ImportChild],
+        recompute: Recompute<'_>,
+        audit: &AuditEntry,
+    ) -> Result<ImportOutcome>;
 }
 
 /// Opens (and migrates) the store a URL names: `sqlite:PATH` / a plain path, or `postgres://…`.

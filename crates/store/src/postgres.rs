@@ -48,3 +48,4 @@ impl PostgresStore {
 crate::outbox::impl_outbox!(PostgresStore, PgConnection);
 crate::shared::impl_repository!(PostgresStore, PgConnection, Backend::Postgres);
 crate::patterns::impl_pattern_reads!(PostgresStore);
+crate::exchange::impl_exchange!(PostgresStore, PgConnection);

@@ -1227,6 +1227,15 @@ macro_rules! impl_repository {
             async fn open_episodes(&self, authority_id: i64) -> Result<Vec<OpenEpisode>> {
                 self.outbox_open_episodes(authority_id).await
             }
+
+            // --- exchange: SQL in exchange.rs ---
+            async fn exchange_snapshot(&self, opened_from: i64, opened_to: i64) -> Result<crate::ExchangeSnapshot> {
+                self.exchange_snapshot_sql(opened_from, opened_to).await
+            }
+
+            async fn import_events(&self, children: &[crate::ImportChild], recompute: Recompute<'_>, audit: &AuditEntry) -> Result<crate::ImportOutcome> {
+                self.import_events_sql(children, recompute, audit).await
+            }
         }
     };
 }

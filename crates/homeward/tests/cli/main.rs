@@ -2,10 +2,13 @@
 //! rejected input and the rule-pack commands.
 
 mod admin;
+mod exports;
 mod patterns;
+mod police_list;
 mod rejections;
 mod rules_commands;
 mod scenarios;
+mod ssda903;
 mod test_clock;
 
 use std::path::{Path, PathBuf};

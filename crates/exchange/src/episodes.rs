@@ -1,0 +1,249 @@
+//! What the returns need from an episode's events: when it started and ended, whether it was
+//! a missing episode or an absence without authorisation, the latest risk grade, interviews and
+//! meetings. Corrected events are left out (their corrections count instead).
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Deserialize;
+use store::{Episode, EventRecord, ExchangeSnapshot};
+
+/// One episode as the returns read it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EpisodeView {
+    /// Episode ID.
+    pub id: i64,
+    /// Child.
+    pub child_id: i64,
+    /// Responsible authority.
+    pub responsible_authority_id: i64,
+    /// Host authority.
+    pub host_authority_id: i64,
+    /// When the child was first noticed absent or reported missing (else the episode opened).
+    pub started_at: i64,
+    /// When the child returned (else was located), if so.
+    pub ended_at: Option<i64>,
+    /// Away from placement without authorisation (`awol` / `unauthorised_absence` first
+    /// noticed and never reported missing) rather than missing.
+    pub away: bool,
+    /// Latest police risk grade.
+    pub risk: Option<String>,
+    /// Police reference of the report.
+    pub police_ref: Option<String>,
+    /// When a return interview was first offered (an offer, completion or refusal implies one).
+    pub rhi_offered_at: Option<i64>,
+    /// When a return interview was completed.
+    pub rhi_completed_at: Option<i64>,
+    /// When the child declined one.
+    pub rhi_declined_at: Option<i64>,
+    /// When strategy meetings (incl. complex strategy) were held.
+    pub strategy_meetings: Vec<i64>,
+    /// Reasons recorded with a completed interview (`push_factors`, `pull_factors`, `reason`).
+    pub reasons: Vec<String>,
+}
+
+/// The parts of an event the returns read; other fields are skipped unparsed (millions of
+/// events are read per return).
+#[derive(Deserialize)]
+struct Body {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    data: Data,
+}
+
+#[derive(Deserialize, Default)]
+struct Data {
+    #[serde(default, deserialize_with = "text")]
+    status: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    police_ref: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    level: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    meeting_type: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    reason: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    push_factors: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pull_factors: Option<String>,
+}
+
+/// A field's text, or none when it holds something else (a list, a number…), so that one odd
+/// field never hides the event.
+fn text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Field {
+        Text(String),
+        Other(serde::de::IgnoredAny),
+    }
+    Ok(match Field::deserialize(d)? {
+        Field::Text(s) => Some(s),
+        Field::Other(_) => None,
+    })
+}
+
+/// Reads one episode's events (in recording order).
+pub fn view(episode: &Episode, events: &[&EventRecord]) -> EpisodeView {
+    let corrected: HashSet<i64> = events.iter().filter_map(|e| e.corrects_event_id).collect();
+    let mut v = EpisodeView {
+        id: episode.id,
+        child_id: episode.child_id,
+        responsible_authority_id: episode.responsible_authority_id,
+        host_authority_id: episode.host_authority_id,
+        started_at: episode.opened_at,
+        ..EpisodeView::default()
+    };
+    let mut ordered: Vec<&&EventRecord> = events
+        .iter()
+        .filter(|e| !corrected.contains(&e.id))
+        .collect();
+    ordered.sort_by_key(|e| (e.at, e.id));
+    let mut start: Option<i64> = None;
+    let (mut located, mut returned) = (None, None);
+    let (mut noticed_away, mut reported) = (false, false);
+    for e in ordered {
+        let Ok(body) = serde_json::from_str::<Body>(&e.body) else {
+            continue;
+        };
+        let d = body.data;
+        match body.kind.as_str() {
+            "absence_noticed" => {
+                if start.is_none() {
+                    noticed_away =
+                        matches!(d.status.as_deref(), Some("awol" | "unauthorised_absence"));
+                }
+                start.get_or_insert(e.at);
+            }
+            "reported_missing" => {
+                reported = true;
+                start.get_or_insert(e.at);
+                if v.police_ref.is_none() {
+                    v.police_ref = d.police_ref;
+                }
+            }
+            "risk_graded" => v.risk = d.level,
+            "located" => {
+                located.get_or_insert(e.at);
+            }
+            "returned" => {
+                returned.get_or_insert(e.at);
+            }
+            "rhi_offered" => {
+                v.rhi_offered_at.get_or_insert(e.at);
+            }
+            "rhi_completed" => {
+                v.rhi_completed_at.get_or_insert(e.at);
+                v.rhi_offered_at.get_or_insert(e.at);
+                for r in [d.reason, d.push_factors, d.pull_factors]
+                    .into_iter()
+                    .flatten()
+                {
+                    if !r.is_empty() {
+                        v.reasons.push(r);
+                    }
+                }
+            }
+            "rhi_declined" => {
+                v.rhi_declined_at.get_or_insert(e.at);
+                v.rhi_offered_at.get_or_insert(e.at);
+            }
+            "meeting_held" => {
+                if matches!(
+                    d.meeting_type.as_deref(),
+                    Some("strategy" | "complex_strategy")
+                ) {
+                    v.strategy_meetings.push(e.at);
+                }
+            }
+            _ => {}
+        }
+    }
+    v.started_at = start.unwrap_or(episode.opened_at);
+    v.ended_at = returned.or(located);
+    v.away = noticed_away && !reported;
+    v
+}
+
+/// Every episode of a snapshot, read.
+pub fn views(snapshot: &ExchangeSnapshot) -> Vec<EpisodeView> {
+    let mut by_episode: HashMap<i64, Vec<&EventRecord>> =
+        HashMap::with_capacity(snapshot.episodes.len());
+    for e in &snapshot.events {
+        by_episode.entry(e.episode_id).or_default().push(e);
+    }
+    snapshot
+        .episodes
+        .iter()
+        .map(|ep| view(ep, by_episode.get(&ep.id).map_or(&[][..], Vec::as_slice)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(id: i64, at: i64, body: &str, corrects: Option<i64>) -> EventRecord {
+        EventRecord {
+            id,
+            episode_id: 1,
+            at,
+            body: body.into(),
+            recorded_by: 1,
+            recorded_at: at,
+            corrects_event_id: corrects,
+            correction_reason: corrects.map(|_| "typo".into()),
+        }
+    }
+
+    #[test]
+    fn away_start_end_and_corrections() {
+        let ep = Episode {
+            id: 1,
+            child_id: 7,
+            version: 1,
+            responsible_authority_id: 1,
+            host_authority_id: 1,
+            finder_authority_id: None,
+            opened_at: 100,
+            closed_at: None,
+        };
+        let events = [
+            event(
+                1,
+                90,
+                r#"{"type":"absence_noticed","data":{"status":"awol"}}"#,
+                None,
+            ),
+            event(
+                2,
+                120,
+                r#"{"type":"risk_graded","data":{"level":"low"}}"#,
+                None,
+            ),
+            event(3, 500, r#"{"type":"returned","data":{}}"#, None),
+            event(4, 400, r#"{"type":"returned","data":{}}"#, Some(3)),
+            event(
+                5,
+                130,
+                r#"{"type":"risk_graded","data":{"level":"medium"}}"#,
+                None,
+            ),
+            event(
+                6,
+                600,
+                r#"{"type":"rhi_completed","data":{"push_factors":["home"],"reason":"friends"}}"#,
+                None,
+            ),
+        ];
+        let refs: Vec<&EventRecord> = events.iter().collect();
+        let v = view(&ep, &refs);
+        assert_eq!(v.started_at, 90);
+        assert_eq!(v.ended_at, Some(400));
+        assert!(v.away);
+        assert_eq!(v.risk.as_deref(), Some("medium"));
+        assert_eq!(v.rhi_completed_at, Some(600));
+        assert_eq!(v.reasons, vec!["friends".to_owned()]);
+    }
+}

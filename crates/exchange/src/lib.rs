@@ -1,0 +1,42 @@
+//! Homeward's returns, exports and imports, over store records (no SQL here: the store's
+//! `exchange_snapshot` and `import_events` do the reading and writing).
+//!
+//! - [`ssda903`]: the DfE SSDA903 Header, Episodes and Missing tables for a collection year, with
+//!   Homeward's own checks before anything is submitted.
+//! - [`annex_a`]: Ofsted Annex A List 8 (missing and absent episodes), CSV and xlsx.
+//! - [`quarterly`]: the South Yorkshire quarterly data return (protocol 003, section 8.2).
+//! - [`weekly`]: the weekly missing-meeting list.
+//! - [`compliance`]: timed obligations met on time, per authority and period (engine due instants).
+//! - [`police_list`]: the police daily missing list import, checked row by row.
+//! - [`safe_csv`]: the one CSV writer every export uses (formula cells neutralised).
+//!
+//! Dates and instants are shown in Europe/London ([`period`]).
+
+pub mod annex_a;
+pub mod compliance;
+pub mod episodes;
+pub mod period;
+pub mod police_list;
+pub mod quarterly;
+pub mod safe_csv;
+pub mod ssda903;
+pub mod weekly;
+
+/// Why an export or import failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExchangeError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// Writing a file failed.
+    #[error("{path}: {message}")]
+    Write {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// An argument was malformed (e.g. a collection year).
+    #[error("{0}")]
+    Input(String),
+}

@@ -1,0 +1,510 @@
+//! The DfE SSDA903 return's Header, Episodes and Missing tables for a collection year, as the
+//! `csc-validator-be-903` package reads them (column names from its `config.py`, codes from its
+//! rules). Only children looked after at some time in the year are included.
+//!
+//! Where Homeward keeps what the return needs:
+//! - sex, ethnicity, UPN, category of need and postcodes: the `demographics` object of the
+//!   child's facts (`{"sex": "F", "ethnicity": "WBRI", "upn": "…", "cin": "N1",
+//!   "home_postcode": "…", "placement_postcode": "…"}`), DfE codes;
+//! - legal status and placement type: the child's placements (timeline-v1 vocabulary, mapped
+//!   below); an episode of care is a looked-after placement, ceasing when the next begins;
+//! - missing (`M`) and away from placement without authorisation (`A`): the child's missing
+//!   episodes while looked after ([`crate::episodes::EpisodeView::away`]).
+//!
+//! [`check`] is Homeward's own check before anything is submitted: it reports what the return
+//! cannot say (missing demographics, unmapped codes) and what is impossible (an end before its
+//! start, a date before the child was born).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use jiff::civil::Date;
+use serde::Deserialize;
+use store::{Child, ExchangeSnapshot, Placement};
+
+use crate::episodes::EpisodeView;
+use crate::period::{Period, date_of, dmy, london};
+use crate::{ExchangeError, safe_csv};
+
+/// Header columns.
+pub const HEADER: [&str; 7] = ["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"];
+/// Episodes columns.
+pub const EPISODES: [&str; 13] = [
+    "CHILD",
+    "DECOM",
+    "RNE",
+    "LS",
+    "CIN",
+    "PLACE",
+    "PLACE_PROVIDER",
+    "DEC",
+    "REC",
+    "REASON_PLACE_CHANGE",
+    "HOME_POST",
+    "PL_POST",
+    "URN",
+];
+/// Missing columns.
+pub const MISSING: [&str; 5] = ["CHILD", "DOB", "MISSING", "MIS_START", "MIS_END"];
+
+/// The three tables, rows of strings in column order.
+#[derive(Clone, Debug, Default)]
+pub struct Tables {
+    /// Header rows.
+    pub header: Vec<Vec<String>>,
+    /// Episodes rows.
+    pub episodes: Vec<Vec<String>>,
+    /// Missing rows.
+    pub missing: Vec<Vec<String>>,
+}
+
+/// Something the return cannot say or that cannot be true.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// Table (`Header`, `Episodes`, `Missing`).
+    pub table: &'static str,
+    /// Homeward child ID.
+    pub child: i64,
+    /// Column.
+    pub column: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// What the return needs that the child's facts carry.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Demographics {
+    /// `M`, `F` or `U`.
+    #[serde(default)]
+    pub sex: Option<String>,
+    /// DfE ethnicity code (e.g. `WBRI`).
+    #[serde(default)]
+    pub ethnicity: Option<String>,
+    /// Unique pupil number, or `UN1`–`UN5`.
+    #[serde(default)]
+    pub upn: Option<String>,
+    /// Category of need `N1`–`N8`.
+    #[serde(default)]
+    pub cin: Option<String>,
+    /// Postcode of the home the child was taken from.
+    #[serde(default)]
+    pub home_postcode: Option<String>,
+    /// Postcode of the placement.
+    #[serde(default)]
+    pub placement_postcode: Option<String>,
+    /// Ofsted URN of the placement (children's home) or its provider.
+    #[serde(default)]
+    pub placement_urn: Option<String>,
+    /// For a girl: `1` if she is a mother, `0` if not.
+    #[serde(default)]
+    pub mother: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct Facts {
+    #[serde(default)]
+    demographics: Demographics,
+}
+
+/// A child's demographics (empty when the facts have none).
+pub fn demographics(child: &Child) -> Demographics {
+    serde_json::from_str::<Facts>(&child.facts)
+        .unwrap_or_default()
+        .demographics
+}
+
+const SEXES: [&str; 3] = ["M", "F", "U"];
+const ETHNICITIES: [&str; 19] = [
+    "WBRI", "WIRI", "WOTH", "WIRT", "WROM", "MWBC", "MWBA", "MWAS", "MOTH", "AIND", "APKN", "ABAN",
+    "AOTH", "BCRB", "BAFR", "BOTH", "CHNE", "OOTH", "REFU",
+];
+const NEEDS: [&str; 8] = ["N1", "N2", "N3", "N4", "N5", "N6", "N7", "N8"];
+
+/// DfE legal status of a timeline-v1 legal status (none when not looked after).
+pub fn legal_status(s: &str) -> Option<&'static str> {
+    match s {
+        "s20" => Some("V2"),
+        "s31_care_order" => Some("C2"),
+        "s38_interim_care_order" => Some("C1"),
+        "s21_accommodation" => Some("J2"),
+        _ => None,
+    }
+}
+
+/// DfE placement type and provider of a timeline-v1 placement type.
+pub fn placement(s: &str) -> Option<(&'static str, &'static str)> {
+    match s {
+        "foster" => Some(("U4", "PR1")),
+        "residential" => Some(("K2", "PR4")),
+        "semi_independent" => Some(("K3", "PR4")),
+        "hospital" => Some(("T1", "PR5")),
+        "family_home" => Some(("P1", "PR0")),
+        _ => None,
+    }
+}
+
+/// The URN column: a foster placement's agency may go unnamed (`XXXXXXX`, allowed for the
+/// U codes); a placement with its own Ofsted registration names it.
+fn urn(place: &str, d: &Demographics) -> String {
+    match place {
+        "U4" => "XXXXXXX".into(),
+        "P1" | "T1" => String::new(),
+        _ => d.placement_urn.clone().unwrap_or_default(),
+    }
+}
+
+fn looked_after(p: &Placement) -> bool {
+    legal_status(&p.legal_status).is_some()
+}
+
+fn parse_date(s: &str) -> Option<Date> {
+    s.parse().ok()
+}
+
+/// Builds the tables for a collection year and checks them. `views` are the snapshot's
+/// episodes read by [`crate::episodes::views`].
+pub fn build(
+    snapshot: &ExchangeSnapshot,
+    views: &[EpisodeView],
+    year: &Period,
+) -> (Tables, Vec<Problem>) {
+    let tz = london();
+    let mut tables = Tables::default();
+    let mut problems = Vec::new();
+    let mut placements: HashMap<i64, Vec<&Placement>> = HashMap::new();
+    for p in &snapshot.placements {
+        placements.entry(p.child_id).or_default().push(p);
+    }
+    let mut missing_by_child: HashMap<i64, Vec<&EpisodeView>> = HashMap::new();
+    for v in views {
+        missing_by_child.entry(v.child_id).or_default().push(v);
+    }
+    for child in &snapshot.children {
+        let Some(list) = placements.get(&child.id) else {
+            continue;
+        };
+        // Episodes of care in the year: looked-after placements overlapping it.
+        let spans: Vec<(&Placement, Date, Option<Date>)> = list
+            .iter()
+            .filter(|p| looked_after(p))
+            .filter_map(|p| {
+                let start = parse_date(&p.starts_on)?;
+                let end = p.ends_on.as_deref().and_then(parse_date);
+                (start <= year.last && end.is_none_or(|e| e > year.first))
+                    .then_some((*p, start, end))
+            })
+            .collect();
+        if spans.is_empty() {
+            continue;
+        }
+        let id = child.id.to_string();
+        let problem = |table, column, message: String| Problem {
+            table,
+            child: child.id,
+            column,
+            message,
+        };
+        let dob = parse_date(&child.dob);
+        let dob_text = dob.map(dmy).unwrap_or_default();
+        if dob.is_none() {
+            problems.push(problem(
+                "Header",
+                "DOB",
+                format!("date of birth {:?} is not a date", child.dob),
+            ));
+        }
+        let d = demographics(child);
+        let sex = d.sex.clone().unwrap_or_default();
+        if !SEXES.contains(&sex.as_str()) {
+            problems.push(problem(
+                "Header",
+                "SEX",
+                format!("sex {sex:?} is not M, F or U (child facts demographics.sex)"),
+            ));
+        }
+        let ethnic = d.ethnicity.clone().unwrap_or_default();
+        if !ETHNICITIES.contains(&ethnic.as_str()) {
+            problems.push(problem(
+                "Header",
+                "ETHNIC",
+                format!(
+                    "ethnicity {ethnic:?} is not a DfE code (child facts demographics.ethnicity)"
+                ),
+            ));
+        }
+        let upn = d.upn.clone().unwrap_or_default();
+        if upn.is_empty() {
+            problems.push(problem(
+                "Header",
+                "UPN",
+                "no UPN (or UN1–UN5 code) recorded (child facts demographics.upn)".into(),
+            ));
+        }
+        let mother = d.mother.clone().unwrap_or_default();
+        if sex == "F" && !matches!(mother.as_str(), "0" | "1") {
+            problems.push(problem("Header", "MOTHER", "whether she is a mother (0 or 1) is not recorded (child facts demographics.mother)".into()));
+        }
+        tables.header.push(vec![
+            id.clone(),
+            sex,
+            dob_text.clone(),
+            ethnic,
+            upn,
+            mother,
+            String::new(),
+        ]);
+        let cin = d.cin.clone().unwrap_or_default();
+        if !NEEDS.contains(&cin.as_str()) {
+            problems.push(problem(
+                "Episodes",
+                "CIN",
+                format!("category of need {cin:?} is not N1–N8 (child facts demographics.cin)"),
+            ));
+        }
+        let mut previous: Option<(&Placement, Option<Date>)> = None;
+        for (n, (p, start, end)) in spans.iter().enumerate() {
+            let ls = legal_status(&p.legal_status).unwrap_or_default();
+            let Some((place, provider)) = placement(&p.placement_type) else {
+                problems.push(problem(
+                    "Episodes",
+                    "PLACE",
+                    format!("placement type {:?} has no DfE code", p.placement_type),
+                ));
+                continue;
+            };
+            if dob.is_some_and(|b| *start < b) {
+                problems.push(problem(
+                    "Episodes",
+                    "DECOM",
+                    format!("episode starts {start} before the child was born"),
+                ));
+            }
+            if end.is_some_and(|e| e < *start) {
+                problems.push(problem(
+                    "Episodes",
+                    "DEC",
+                    format!("episode ends before it starts ({start})"),
+                ));
+            }
+            let rne = match previous {
+                Some((q, Some(q_end))) if q_end == *start => {
+                    match (
+                        q.legal_status != p.legal_status,
+                        q.placement_type != p.placement_type,
+                    ) {
+                        (true, true) => "T",
+                        (true, false) => "L",
+                        _ => "P",
+                    }
+                }
+                _ => "S",
+            };
+            // An episode that ends after the year is still open at the year's end.
+            let dec = end.filter(|e| *e <= year.last);
+            let next_continues = spans.get(n + 1).is_some_and(|(_, s, _)| Some(*s) == dec);
+            let rec = match dec {
+                None => "",
+                Some(_) if next_continues => "X1",
+                Some(_) => "E8",
+            };
+            tables.episodes.push(vec![
+                id.clone(),
+                dmy(*start),
+                rne.into(),
+                ls.into(),
+                cin.clone(),
+                place.into(),
+                provider.into(),
+                dec.map(dmy).unwrap_or_default(),
+                rec.into(),
+                String::new(),
+                d.home_postcode.clone().unwrap_or_default(),
+                d.placement_postcode.clone().unwrap_or_default(),
+                urn(place, &d),
+            ]);
+            previous = Some((p, *end));
+        }
+        // Missing and away episodes that started in the year while looked after.
+        for v in missing_by_child
+            .get(&child.id)
+            .map_or(&[][..], Vec::as_slice)
+        {
+            let start = date_of(v.started_at, &tz);
+            if start < year.first || start > year.last {
+                continue;
+            }
+            let in_care = spans
+                .iter()
+                .any(|(_, s, e)| *s <= start && e.is_none_or(|e| start < e));
+            if !in_care {
+                continue;
+            }
+            let end = v.ended_at.map(|e| date_of(e, &tz));
+            if let Some(e) = end.filter(|e| *e < start) {
+                problems.push(problem(
+                    "Missing",
+                    "MIS_END",
+                    format!("episode {} ends {e} before it starts {start}", v.id),
+                ));
+            }
+            if dob.is_some_and(|b| start < b) {
+                problems.push(problem(
+                    "Missing",
+                    "MIS_START",
+                    format!("episode {} starts {start} before the child was born", v.id),
+                ));
+            }
+            tables.missing.push(vec![
+                id.clone(),
+                dob_text.clone(),
+                if v.away { "A" } else { "M" }.into(),
+                dmy(start),
+                end.filter(|e| *e <= year.last).map(dmy).unwrap_or_default(),
+            ]);
+        }
+    }
+    (tables, problems)
+}
+
+/// Writes `header.csv`, `episodes.csv` and `missing.csv` into `dir`.
+pub fn write(tables: &Tables, dir: &Path) -> Result<(), ExchangeError> {
+    std::fs::create_dir_all(dir).map_err(|e| ExchangeError::Write {
+        path: dir.display().to_string(),
+        message: e.to_string(),
+    })?;
+    safe_csv::write(&dir.join("header.csv"), &HEADER, &tables.header)?;
+    safe_csv::write(&dir.join("episodes.csv"), &EPISODES, &tables.episodes)?;
+    safe_csv::write(&dir.join("missing.csv"), &MISSING, &tables.missing)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placement(id: i64, legal: &str, kind: &str, from: &str, to: Option<&str>) -> Placement {
+        Placement {
+            id,
+            child_id: 1,
+            responsible_authority_id: 1,
+            host_authority_id: 1,
+            legal_status: legal.into(),
+            placement_type: kind.into(),
+            police_force: "Kent Police".into(),
+            travel_minutes: 0,
+            starts_on: from.into(),
+            ends_on: to.map(Into::into),
+        }
+    }
+
+    fn london_noon(date: &str) -> i64 {
+        date.parse::<Date>()
+            .ok()
+            .and_then(|d| d.at(12, 0, 0, 0).to_zoned(london()).ok())
+            .map_or(0, |z| z.timestamp().as_microsecond())
+    }
+
+    #[test]
+    fn episodes_of_care_and_missing_rows() -> Result<(), ExchangeError> {
+        let facts = r#"{"demographics": {"sex": "F", "mother": "0", "ethnicity": "WBRI", "upn": "UN2", "cin": "N4", "placement_urn": "SC123456"}}"#;
+        let snapshot = ExchangeSnapshot {
+            children: vec![Child {
+                id: 1,
+                version: 1,
+                name: "Ella Birch".into(),
+                dob: "2010-02-03".into(),
+                facts: facts.into(),
+                created_at: 0,
+                updated_at: 0,
+            }],
+            placements: vec![
+                placement(1, "none", "family_home", "2020-01-01", Some("2025-01-01")),
+                placement(2, "s20", "foster", "2025-01-01", Some("2025-06-01")),
+                placement(
+                    3,
+                    "s31_care_order",
+                    "foster",
+                    "2025-06-01",
+                    Some("2025-09-01"),
+                ),
+                placement(4, "s31_care_order", "residential", "2025-09-01", None),
+            ],
+            ..ExchangeSnapshot::default()
+        };
+        let away = EpisodeView {
+            id: 7,
+            child_id: 1,
+            started_at: london_noon("2025-07-04"),
+            ended_at: Some(london_noon("2025-07-05")),
+            away: true,
+            ..EpisodeView::default()
+        };
+        let open = EpisodeView {
+            id: 8,
+            child_id: 1,
+            started_at: london_noon("2026-03-30"),
+            ended_at: Some(london_noon("2026-04-02")),
+            ..EpisodeView::default()
+        };
+        let before_care = EpisodeView {
+            id: 6,
+            child_id: 1,
+            started_at: london_noon("2024-12-01"),
+            ..EpisodeView::default()
+        };
+        let (tables, problems) = build(
+            &snapshot,
+            &[before_care, away, open],
+            &Period::collection_year("2025-26")?,
+        );
+        assert_eq!(problems, vec![]);
+        assert_eq!(
+            tables.header,
+            vec![vec!["1", "F", "03/02/2010", "WBRI", "UN2", "0", ""]]
+        );
+        let short: Vec<Vec<&str>> = tables
+            .episodes
+            .iter()
+            .map(|r| {
+                [1, 2, 3, 5, 6, 7, 8, 12]
+                    .iter()
+                    .map(|i| r[*i].as_str())
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            short,
+            vec![
+                vec![
+                    "01/01/2025",
+                    "S",
+                    "V2",
+                    "U4",
+                    "PR1",
+                    "01/06/2025",
+                    "X1",
+                    "XXXXXXX"
+                ],
+                vec![
+                    "01/06/2025",
+                    "L",
+                    "C2",
+                    "U4",
+                    "PR1",
+                    "01/09/2025",
+                    "X1",
+                    "XXXXXXX"
+                ],
+                vec!["01/09/2025", "P", "C2", "K2", "PR4", "", "", "SC123456"],
+            ]
+        );
+        // Away without authorisation is A; an episode still open at 31 March has a blank end.
+        assert_eq!(
+            tables.missing,
+            vec![
+                vec!["1", "03/02/2010", "A", "04/07/2025", "05/07/2025"],
+                vec!["1", "03/02/2010", "M", "30/03/2026", ""],
+            ]
+        );
+        Ok(())
+    }
+}

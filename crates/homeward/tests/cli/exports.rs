@@ -1,0 +1,183 @@
+//! `homeward export quarterly | weekly | annex-a` on the demo data: files with the documented
+//! columns, an xlsx workbook, figures that add up, and a formula in a child's name written
+//! harmlessly.
+
+use std::path::{Path, PathBuf};
+
+use super::homeward;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+fn scratch(name: &str) -> Result<PathBuf, std::io::Error> {
+    let dir = std::env::temp_dir().join(format!("homeward-exports-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+fn run(args: &[&str]) -> Result<String, Box<dyn std::error::Error>> {
+    let out = homeward(args);
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Renames every child with an episode open now to a spreadsheet formula, behind the store's
+/// back (the API would take the name as typed, too).
+fn formula_names(db: &Path) -> TestResult {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!("sqlite:{}", db.display())).await?;
+        sqlx::query("UPDATE children SET name = '=HYPERLINK(\"http://example.invalid\")' WHERE id IN (SELECT child_id FROM episodes WHERE id NOT IN (SELECT episode_id FROM events WHERE body LIKE '%\"returned\"%'))")
+            .execute(&mut conn)
+            .await?;
+        Ok(())
+    })
+}
+
+#[test]
+fn quarterly_weekly_and_annex_a() -> TestResult {
+    let dir = scratch("all")?;
+    let db = dir.join("demo.db");
+    let db_arg = db.to_str().unwrap_or_default();
+    run(&["demo", "--database", db_arg])?;
+    formula_names(&db)?;
+    let out = |name: &str| dir.join(name).to_str().unwrap_or_default().to_owned();
+    let today = jiff::Zoned::now().date().to_string();
+    // The quarter before last is wholly inside the demo's two years.
+    let q = jiff::Zoned::now()
+        .date()
+        .checked_sub(jiff::Span::new().months(6))?;
+    let quarter = format!("{}-Q{}", q.year(), (q.month() - 1) / 3 + 1);
+
+    let text = run(&[
+        "export",
+        "quarterly",
+        "--quarter",
+        &quarter,
+        "--out",
+        &out("q"),
+        "--database",
+        db_arg,
+    ])?;
+    assert!(text.contains("13 authorities"), "{text}");
+    let csv = std::fs::read_to_string(dir.join("q/quarterly.csv"))?;
+    let header: Vec<&str> = csv.lines().next().unwrap_or_default().split(',').collect();
+    assert_eq!(header, exchange::quarterly::COLUMNS);
+    for line in csv.lines().skip(1) {
+        let n: Vec<u64> = line
+            .split(',')
+            .skip(2)
+            .take(22)
+            .map(|c| c.parse().unwrap_or(u64::MAX))
+            .collect();
+        // Age groups, looked-after split and durations each add up to the episodes.
+        assert_eq!(n[2..7].iter().sum::<u64>(), n[1], "{line}");
+        assert_eq!(n[8] + n[10], n[1], "{line}");
+        assert_eq!(n[11..15].iter().sum::<u64>(), n[1], "{line}");
+        assert!(n[20] <= n[19] && n[19] <= n[1], "{line}");
+    }
+
+    let text = run(&[
+        "export",
+        "weekly",
+        "--to",
+        &today,
+        "--out",
+        &out("w"),
+        "--database",
+        db_arg,
+    ])?;
+    assert!(text.contains("weekly list"), "{text}");
+    let weekly = std::fs::read_to_string(dir.join("w/weekly.csv"))?;
+    assert!(
+        weekly.starts_with("authority,child,name,age,looked_after,"),
+        "{weekly}"
+    );
+    assert!(weekly.contains("still missing"), "{weekly}");
+    // The formula is written with a leading quote, so a spreadsheet shows it as text.
+    assert!(
+        weekly.contains(",\"'=HYPERLINK(\"\"http://example.invalid\"\")\","),
+        "{weekly}"
+    );
+    assert!(!weekly.contains(",\"=HYPERLINK"), "{weekly}");
+
+    let text = run(&[
+        "export",
+        "annex-a",
+        "--to",
+        &today,
+        "--out",
+        &out("a"),
+        "--database",
+        db_arg,
+    ])?;
+    assert!(text.contains("Annex A list 8"), "{text}");
+    let list = std::fs::read_to_string(dir.join("a/annex-a-list-8.csv"))?;
+    assert!(
+        list.starts_with("Child Unique ID,Gender,Ethnicity,Date of Birth,"),
+        "{list}"
+    );
+    assert!(list.lines().count() > 100);
+    let xlsx = std::fs::read(dir.join("a/annex-a-list-8.xlsx"))?;
+    assert!(xlsx.starts_with(b"PK"), "an xlsx workbook is a zip file");
+
+    // Compliance over the last three months: the demo holds interviews both within and after
+    // 72 hours of the return, so the engine's due instants find both.
+    let from = jiff::Zoned::now()
+        .date()
+        .checked_sub(jiff::Span::new().months(3))?
+        .to_string();
+    let text = run(&[
+        "export",
+        "compliance",
+        "--from",
+        &from,
+        "--to",
+        &today,
+        "--out",
+        &out("c"),
+        "--database",
+        db_arg,
+    ])?;
+    assert!(text.contains("timed obligations fell due"), "{text}");
+    let report = std::fs::read_to_string(dir.join("c/compliance.csv"))?;
+    assert!(report.starts_with(
+        "authority,period,kind,rule,fell_due,on_time,late,lapsed_child_found,percent_on_time\n"
+    ));
+    let (mut on_time, mut late) = (0, 0);
+    for line in report.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let n: Vec<u64> = cells[4..8]
+            .iter()
+            .map(|c| c.parse().unwrap_or(u64::MAX))
+            .collect();
+        assert_eq!(n[1] + n[2] + n[3], n[0], "{line}");
+        if cells[2] == "INTERVIEW" && cells[3].ends_with("-RHI-72H") {
+            on_time += n[1];
+            late += n[2];
+        }
+    }
+    assert!(
+        on_time > 0 && late > 0,
+        "72-hour interviews: {on_time} on time, {late} late\n{report}"
+    );
+
+    let bad = homeward(&[
+        "export",
+        "quarterly",
+        "--quarter",
+        "2025-Q9",
+        "--out",
+        &out("x"),
+        "--database",
+        db_arg,
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("expected YYYY-QN"));
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
