@@ -9,6 +9,7 @@ pub mod auth;
 pub mod charts;
 pub mod error;
 pub mod evaluation;
+mod not_found;
 pub mod patterns;
 mod patterns_page;
 mod patterns_svg;
@@ -147,6 +148,8 @@ pub fn app(state: AppState) -> Router {
         .merge(charts::routes())
         // Test mode only: the route exists when the state runs on a test clock.
         .merge(test_clock::routes(&state))
+        // Unknown paths: JSON under /api, the "Page not found" page elsewhere.
+        .fallback(not_found::fallback)
         .with_state(state)
 }
 
