@@ -11,8 +11,8 @@
 // grade and sees the obligations with their citations; the test clock passes 24 hours and the
 // 24-hour escalation appears; the child is found and returns, the return interview is offered
 // and completed, and a team manager signs it off. On the way: an invalid event shows the GOV.UK
-// error summary linked to the field and saves nothing, and another authority's child is not
-// reachable by URL.
+// error summary linked to the field and saves nothing, another authority's child is not
+// reachable by URL, and a mistyped address answers the "Page not found" page.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -347,7 +347,7 @@ test("caseworker journey", async (t) => {
       }
     });
 
-  await step("lists: my work, missing now, weekly meeting, children, charts", async () => {
+  await step("lists: my work, missing now, weekly meeting, children, charts, patterns", async () => {
     await signIn("social-worker.newham");
     await checkPage("my-work");
     for (const [url, name] of [
@@ -365,6 +365,14 @@ test("caseworker journey", async (t) => {
     assert.equal(images.length, 3, JSON.stringify(images));
     assert.ok(images.every((i) => i.ok), `charts not drawn: ${JSON.stringify(images)}`);
     assert.equal(await page.locator("main table").count(), 3);
+
+    // The patterns page: its charts are drawn inline, each beside its table of figures.
+    const r = await go("/patterns");
+    assert.equal(r.status(), 200, "/patterns");
+    assert.equal(await page.locator('nav a[href="/patterns"][aria-current="page"]').count(), 1, "Patterns is not the current menu item");
+    await checkPage("patterns");
+    assert.equal(await page.locator('main svg[role="img"]').count(), 2);
+    assert.equal(await page.locator("main .hw-table-scroll[tabindex='0'] table").count(), 4);
   });
 
   await step("upload a photo, record a new absence, report it to police with risk, see obligations with citations", async () => {
@@ -441,6 +449,9 @@ test("caseworker journey", async (t) => {
     const escalation = (await obligations()).filter((o) => o.rule === "NEWHAM-ESC-LAC-24H");
     assert.equal(escalation.length, 1, `no 24-hour escalation in ${JSON.stringify(await obligations())}`);
     assert.notEqual(escalation[0].status, "done");
+    // On a laptop the obligation table, discharge toggles included, fits the page's column.
+    const hidden = await page.$eval('.hw-table-scroll[aria-label="Obligations"]', (r) => r.scrollWidth - r.clientWidth);
+    assert.equal(hidden, 0, `the obligation table is ${hidden}px wider than its column at 1280px`);
     await checkPage("episode-24h");
   });
 
@@ -546,6 +557,12 @@ test("caseworker journey", async (t) => {
     const apiAnswer = await page.request.get(`${base}/api/v1/children/${foreign.id}/timeline`);
     assert.equal(apiAnswer.status(), 404);
     await checkPage("not-found");
+
+    // A mistyped address: the GOV.UK "Page not found" page, not a blank answer.
+    const unknown = await go("/no-such-page");
+    assert.equal(unknown.status(), 404);
+    assert.equal(await page.locator("h1").innerText(), "Page not found");
+    await checkPage("page-not-found");
   });
 });
 

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod charts;
 pub mod error;
 pub mod evaluation;
+mod not_found;
 pub mod patterns;
 mod patterns_page;
 mod patterns_svg;
@@ -151,6 +152,8 @@ pub fn app(state: AppState) -> Router {
         .merge(test_clock::routes(&state))
         // Acknowledgement links of notifications (issue 5).
         .merge(ack::routes())
+        // Unknown paths: JSON under /api, the "Page not found" page elsewhere.
+        .fallback(not_found::fallback)
         .with_state(state)
 }
 

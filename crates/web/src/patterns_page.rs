@@ -18,6 +18,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::patterns::{audit_children, audit_report, children};
 use crate::patterns_svg;
+use crate::ui::layout::{Chrome, PageError, Viewer, when};
 
 /// The page's routes.
 pub fn routes() -> Router<AppState> {
@@ -30,6 +31,7 @@ pub fn routes() -> Router<AppState> {
 #[derive(Template, WebTemplate)]
 #[template(path = "patterns.html")]
 struct PatternsPage {
+    chrome: Chrome,
     repeat: RepeatView,
     hotspots: HotspotsView,
     hotspots_svg: String,
@@ -39,11 +41,12 @@ struct PatternsPage {
 
 async fn page(
     State(state): State<AppState>,
-    caller: Caller,
+    viewer: Viewer,
     Query(q): Query<HotspotQuery>,
-) -> Result<PatternsPage, ApiError> {
+) -> Result<PatternsPage, PageError> {
+    let caller = &viewer.caller;
     let (by, limit) = q.parse()?;
-    let kids = children(&state, &caller).await?;
+    let kids = children(&state, caller).await?;
     let repeat = repeat_view(&state, &kids);
     let hotspots = hotspots_view(&state, &kids, by, limit);
     let together = together_view(&state, &kids);
@@ -52,14 +55,69 @@ async fn page(
         .iter()
         .map(|c| c.child_id)
         .chain(together.nodes.iter().filter_map(|n| n.child_id));
-    audit_children(&state, &caller, "patterns_page", shown).await?;
+    audit_children(&state, caller, "patterns_page", shown).await?;
+    let hotspots_svg = patterns_svg::hotspots(&hotspots);
+    let together_svg = patterns_svg::together(&together);
+    let (mut repeat, mut hotspots, mut together) = (repeat, hotspots, together);
+    // The views carry ISO-8601 for programs; people read UK dates and plain durations.
+    let uk = |iso: &mut String| *iso = readable_instant(&state, iso);
+    uk(&mut repeat.at);
+    repeat
+        .children
+        .iter_mut()
+        .for_each(|c| uk(&mut c.last_reported));
+    for t in &mut repeat.thresholds {
+        t.window = readable_window(&t.window);
+    }
+    hotspots
+        .rows
+        .iter_mut()
+        .filter_map(|h| h.last_found.as_mut())
+        .for_each(uk);
+    together
+        .groups
+        .iter_mut()
+        .filter_map(|g| g.first_missing.as_mut())
+        .for_each(uk);
     Ok(PatternsPage {
-        hotspots_svg: patterns_svg::hotspots(&hotspots),
-        together_svg: patterns_svg::together(&together),
+        chrome: viewer.chrome("Patterns", "patterns"),
+        hotspots_svg,
+        together_svg,
         repeat,
         hotspots,
         together,
     })
+}
+
+/// An ISO-8601 instant as the other pages show one (`2 March 2026 at 09:00`); as given if it
+/// is not one.
+fn readable_instant(state: &AppState, iso: &str) -> String {
+    iso.parse()
+        .map_or_else(|_| iso.to_owned(), |t| when(state, t))
+}
+
+/// An ISO-8601 period (`P28D`, `P3M`) in words (`28 days`, `3 months`); as given if it is not
+/// one.
+fn readable_window(iso: &str) -> String {
+    let Ok(span) = iso.parse::<jiff::Span>() else {
+        return iso.to_owned();
+    };
+    let parts: Vec<String> = [
+        (i64::from(span.get_years()), "year"),
+        (i64::from(span.get_months()), "month"),
+        (i64::from(span.get_weeks()), "week"),
+        (i64::from(span.get_days()), "day"),
+        (i64::from(span.get_hours()), "hour"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n != 0)
+    .map(|(n, unit)| format!("{n} {unit}{}", if n == 1 { "" } else { "s" }))
+    .collect();
+    if parts.is_empty() {
+        iso.to_owned()
+    } else {
+        parts.join(" ")
+    }
 }
 
 const SVG: &str = "image/svg+xml";
@@ -90,4 +148,17 @@ async fn together_svg(
     )
     .await?;
     Ok(([(header::CONTENT_TYPE, SVG)], patterns_svg::together(&view)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::readable_window;
+
+    #[test]
+    fn windows_read_in_words() {
+        assert_eq!(readable_window("P28D"), "28 days");
+        assert_eq!(readable_window("P3M"), "3 months");
+        assert_eq!(readable_window("P1Y2W"), "1 year 2 weeks");
+        assert_eq!(readable_window("later"), "later");
+    }
 }

@@ -161,6 +161,14 @@ impl ObligationRow {
         }
     }
 
+    /// The paragraph of the citation (`§15.2`), without the seed file: short enough for the
+    /// table's column; the whole citation is shown with the quote.
+    pub fn paragraph(&self) -> &str {
+        self.citation
+            .split_once(' ')
+            .map_or(self.citation.as_str(), |(_, paragraph)| paragraph)
+    }
+
     /// The rule ID without a share tag (for `data-rule-id`).
     pub fn rule_id(&self) -> &str {
         self.rule.split('/').next().unwrap_or_default()

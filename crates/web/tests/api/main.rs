@@ -6,6 +6,7 @@ mod authorization;
 mod charts;
 mod concurrency;
 mod journey;
+mod not_found;
 mod openapi;
 mod patterns;
 mod ui;

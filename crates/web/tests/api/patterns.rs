@@ -4,6 +4,7 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
+use super::ui::{Browser, location};
 use super::{TestApp, on_both};
 
 const SW: &str = "social_worker.newham";
@@ -275,11 +276,17 @@ fn profile_pattern_fields_are_checked() {
     });
 }
 
+/// The row header of a page's table.
+fn row(name: &str) -> String {
+    format!("<th scope=\"row\" class=\"govuk-table__header\">{name}</th>")
+}
+
 #[test]
 fn the_page_and_charts_show_the_same_views() {
     on_both(|app| async move {
         partnership(&app).await;
-        let r = app.get("/patterns", SW).await;
+        let b = Browser::sign_in(&app, SW).await;
+        let r = b.get("/patterns").await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         let html = &r.text;
         assert!(
@@ -289,20 +296,39 @@ fn the_page_and_charts_show_the_same_views() {
                 .is_some_and(|v| v.starts_with("text/html")),
             "an HTML page"
         );
-        assert!(html.contains("<th scope=\"row\">Cal Ridge</th>"), "{html}");
+        // In the shared layout, with the navigation marking where the reader is.
         assert!(
-            html.contains("<th scope=\"row\">Ava Stone, Bea Stone</th>"),
+            html.contains("href=\"/patterns\" aria-current=\"page\">Patterns</a>"),
             "{html}"
         );
-        assert!(html.contains("§11.8") && html.contains("2 of 2"), "{html}");
-        assert!(html.contains("<th scope=\"row\">S9</th>") && html.contains("role=\"img\""));
-        let r = app.get("/patterns?by=place", SW).await;
         assert!(
-            r.text
-                .contains("<th scope=\"row\">Stratford bus station</th>"),
-            "{}",
-            r.text
+            html.contains("<title>Patterns – Homeward</title>"),
+            "{html}"
         );
+        assert!(html.contains(&row("Cal Ridge")), "{html}");
+        assert!(html.contains(&row("Ava Stone, Bea Stone")), "{html}");
+        assert!(
+            html.contains("<strong class=\"govuk-tag govuk-tag--red\">Newham trigger</strong>")
+                && html.contains("§11.8")
+                && html.contains("2 of 2"),
+            "{html}"
+        );
+        assert!(html.contains(&row("S9")) && html.contains("role=\"img\""));
+        // Instants in UK time and windows in words, as on the other pages.
+        assert!(
+            html.contains("5 September 2024 at 20:00")
+                && html.contains("26 August 2024 at 18:00")
+                && html.contains("SY: 3 police-reported episodes within 28 days"),
+            "{html}"
+        );
+        assert_eq!(
+            html.matches("class=\"hw-table-scroll\" tabindex=\"0\" role=\"region\"")
+                .count(),
+            4,
+            "every table scrolls in a focusable region"
+        );
+        let r = b.get("/patterns?by=place").await;
+        assert!(r.text.contains(&row("Stratford bus station")), "{}", r.text);
         let r = app.get("/patterns/hotspots.svg?by=place", SW).await;
         assert_eq!(r.status, StatusCode::OK);
         assert_eq!(
@@ -317,12 +343,28 @@ fn the_page_and_charts_show_the_same_views() {
         let r = app.get("/patterns/together.svg", SW).await;
         assert_eq!(r.text.matches("#d4351c").count(), 2, "{}", r.text);
         assert!(r.text.contains("<title id=\"together-title\">"));
-        let r = app.get("/patterns", "social_worker.sheffield").await;
+        let sheffield = Browser::sign_in(&app, "social_worker.sheffield").await;
+        let r = sheffield.get("/patterns").await;
         assert!(r.text.contains("Cal Ridge") && !r.text.contains("Ava Stone"));
+        // Without a session the page sends the browser to sign in; the SVGs answer as the API.
         let r = app
             .call(axum::http::Method::GET, "/patterns", None, None, &[])
             .await;
+        assert_eq!(
+            (r.status, location(&r)),
+            (StatusCode::SEE_OTHER, "/sign-in")
+        );
+        let r = app
+            .call(
+                axum::http::Method::GET,
+                "/patterns/together.svg",
+                None,
+                None,
+                &[],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(r.json["error"]["code"], "unauthenticated", "{}", r.text);
         let r = app.get("/patterns/together.svg", "auditor.newham").await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
     });

@@ -31,7 +31,7 @@ fn form(fields: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-async fn send(app: &TestApp, req: Request<Body>) -> Reply {
+pub(crate) async fn send(app: &TestApp, req: Request<Body>) -> Reply {
     let res = app
         .router
         .clone()
@@ -54,7 +54,7 @@ async fn send(app: &TestApp, req: Request<Body>) -> Reply {
     }
 }
 
-fn location(r: &Reply) -> &str {
+pub(crate) fn location(r: &Reply) -> &str {
     r.headers
         .get(header::LOCATION)
         .and_then(|v| v.to_str().ok())
@@ -62,14 +62,14 @@ fn location(r: &Reply) -> &str {
 }
 
 /// A signed-in browser: its session cookie and the CSRF token its pages carry.
-struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     app: &'a TestApp,
     cookie: String,
     csrf: String,
 }
 
 impl<'a> Browser<'a> {
-    async fn sign_in(app: &'a TestApp, username: &str) -> Browser<'a> {
+    pub(crate) async fn sign_in(app: &'a TestApp, username: &str) -> Browser<'a> {
         let r = send(
             app,
             Request::post("/sign-in")
@@ -111,7 +111,7 @@ impl<'a> Browser<'a> {
         b
     }
 
-    async fn get(&self, path: &str) -> Reply {
+    pub(crate) async fn get(&self, path: &str) -> Reply {
         send(
             self.app,
             Request::get(path)
