@@ -7,8 +7,8 @@
 
 pub mod audit;
 pub mod model;
-mod patterns;
 pub mod outbox;
+mod patterns;
 mod postgres;
 mod shared;
 mod sqlite;

@@ -13,9 +13,9 @@ pub mod evaluation;
 pub mod patterns;
 mod patterns_page;
 mod patterns_svg;
+pub mod routing;
 pub mod test_clock;
 mod ui;
-pub mod routing;
 
 use std::sync::{Arc, Mutex};
 
