@@ -20,6 +20,10 @@ use worker::webhook::{self, IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEAD
 use worker::{Config, Templates, Transport, Webhook};
 
 const SECRET: &str = "test-webhook-secret-0123456789";
+/// How long a stalling receiver waits: longer than the timeout of [`started`]'s sender.
+const STALL: Duration = Duration::from_secs(3);
+/// The sender's timeout.
+const TIMEOUT: Duration = Duration::from_millis(500);
 
 /// One request the receiver got, and what it answered.
 #[derive(Clone, Debug)]
@@ -38,15 +42,25 @@ impl Received {
     }
 }
 
-/// A receiver that answers the scripted statuses in turn, then `otherwise`.
+/// A receiver that answers the scripted statuses in turn, then `otherwise`; the first `stalls`
+/// requests wait [`STALL`] before answering.
 #[derive(Clone)]
 struct Receiver {
     script: Arc<Mutex<VecDeque<StatusCode>>>,
+    stalls: Arc<Mutex<usize>>,
     otherwise: StatusCode,
     received: Arc<Mutex<Vec<Received>>>,
 }
 
 async fn hook(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let stall = r.stalls.lock().is_ok_and(|mut n| {
+        let stall = *n > 0;
+        *n = n.saturating_sub(1);
+        stall
+    });
+    if stall {
+        tokio::time::sleep(STALL).await;
+    }
     let status = r
         .script
         .lock()
@@ -68,9 +82,11 @@ impl Receiver {
     async fn start(
         script: &[StatusCode],
         otherwise: StatusCode,
+        stalls: usize,
     ) -> Result<(Self, String), std::io::Error> {
         let receiver = Self {
             script: Arc::new(Mutex::new(script.iter().copied().collect())),
+            stalls: Arc::new(Mutex::new(stalls)),
             otherwise,
             received: Arc::default(),
         };
@@ -128,7 +144,7 @@ async fn started(
         Templates::default(),
         "http://homeward.test".into(),
     );
-    config.webhook = Some(Webhook::new(SECRET.into(), Duration::from_secs(5))?);
+    config.webhook = Some(Webhook::new(SECRET.into(), TIMEOUT)?);
     config.backoff_base = Duration::from_millis(50);
     let tasks = worker::start(
         store.clone(),
@@ -160,7 +176,7 @@ async fn settled(store: &dyn Repository, authority: i64) -> Result<Vec<OutboxRec
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_webhook_gets_the_message_as_signed_json_with_its_idempotency_key() -> TestResult {
-    let (receiver, url) = Receiver::start(&[], StatusCode::OK).await?;
+    let (receiver, url) = Receiver::start(&[], StatusCode::OK, 0).await?;
     let (store, newham, _, tasks) = started("webhook-content", &url).await?;
     let outbox = settled(store.as_ref(), newham.id).await?;
     tasks.iter().for_each(|t| t.abort());
@@ -252,7 +268,7 @@ async fn a_webhook_gets_the_message_as_signed_json_with_its_idempotency_key() ->
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_answering_503_is_retried_until_it_accepts_once() -> TestResult {
     let unavailable = [StatusCode::SERVICE_UNAVAILABLE; 3];
-    let (receiver, url) = Receiver::start(&unavailable, StatusCode::OK).await?;
+    let (receiver, url) = Receiver::start(&unavailable, StatusCode::OK, 0).await?;
     let (store, newham, _, tasks) = started("webhook-retry", &url).await?;
     let outbox = settled(store.as_ref(), newham.id).await?;
     tasks.iter().for_each(|t| t.abort());
@@ -288,7 +304,7 @@ async fn a_receiver_answering_503_is_retried_until_it_accepts_once() -> TestResu
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_answering_400_makes_a_dead_letter_that_alerts_the_admins() -> TestResult {
-    let (receiver, url) = Receiver::start(&[], StatusCode::BAD_REQUEST).await?;
+    let (receiver, url) = Receiver::start(&[], StatusCode::BAD_REQUEST, 0).await?;
     let (store, newham, mailbox, tasks) = started("webhook-dead", &url).await?;
     let outbox = settled(store.as_ref(), newham.id).await?;
     tasks.iter().for_each(|t| t.abort());
@@ -324,5 +340,27 @@ async fn a_receiver_answering_400_makes_a_dead_letter_that_alerts_the_admins() -
             std::fs::read_to_string(mailbox.join(format!("{}.eml", a.message.idempotency_key)))?;
         assert!(eml.contains("admin.newham@example.invalid"), "{eml}");
     }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_that_does_not_answer_in_time_is_retried() -> TestResult {
+    let (receiver, url) = Receiver::start(&[], StatusCode::OK, 1).await?;
+    let (store, newham, _, tasks) = started("webhook-timeout", &url).await?;
+    let outbox = settled(store.as_ref(), newham.id).await?;
+    tasks.iter().for_each(|t| t.abort());
+    assert!(!receiver.received().is_empty());
+    assert!(
+        outbox.iter().all(|r| r.status == "delivered"),
+        "{outbox:#?}"
+    );
+    let mut attempts: Vec<i64> = outbox.iter().map(|r| r.attempts).collect();
+    attempts.sort();
+    let mut expected = vec![1; outbox.len() - 1];
+    expected.push(2);
+    assert_eq!(
+        attempts, expected,
+        "only the stalled attempt timed out, and its retry delivered"
+    );
     Ok(())
 }
