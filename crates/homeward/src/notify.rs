@@ -9,7 +9,7 @@ use jiff::SignedDuration;
 use protocol::{Calendar, Catalog};
 use store::{AuditEntry, Repository};
 use web::routing::Routing;
-use worker::{Config, SmtpTls, Templates, Transport};
+use worker::{Config, SmtpTls, Templates, Transport, Webhook};
 
 use crate::setup::{Failure, Setup, database_url};
 
@@ -42,7 +42,14 @@ pub struct DeliveryArgs {
     /// Seconds a dispatcher reserves the messages it is sending.
     #[arg(long, default_value_t = 60, hide = true)]
     lease_seconds: i64,
+    /// Seconds a webhook receiver has to answer before the attempt is retried.
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    webhook_timeout: u64,
 }
+
+/// The environment variable holding the secret that signs webhook bodies. Read from the
+/// environment only, never a flag, so it does not show in process listings or shell history.
+const WEBHOOK_SECRET_ENV: &str = "HOMEWARD_WEBHOOK_SECRET";
 
 impl DeliveryArgs {
     fn config(&self, default_url: &str) -> Result<Config, Failure> {
@@ -64,6 +71,13 @@ impl DeliveryArgs {
                 .clone()
                 .unwrap_or_else(|| default_url.to_owned()),
         );
+        config.webhook = match std::env::var(WEBHOOK_SECRET_ENV) {
+            Ok(secret) => Some(
+                Webhook::new(secret, Duration::from_secs(self.webhook_timeout.max(1)))
+                    .map_err(|e| Failure::input(format!("{WEBHOOK_SECRET_ENV}: {e}")))?,
+            ),
+            Err(_) => None,
+        };
         config.backoff_base = Duration::from_millis(self.retry_base_ms.max(1));
         config.lease = SignedDuration::from_secs(self.lease_seconds.max(1));
         Ok(config)
@@ -71,13 +85,19 @@ impl DeliveryArgs {
 
     /// Where messages go, for the start-up line.
     pub fn describe(&self) -> String {
-        match &self.smtp_url {
+        let webhooks = if std::env::var_os(WEBHOOK_SECRET_ENV).is_some() {
+            "webhooks signed with HOMEWARD_WEBHOOK_SECRET"
+        } else {
+            "webhooks off (no HOMEWARD_WEBHOOK_SECRET)"
+        };
+        let email = match &self.smtp_url {
             Some(url) => format!(
                 "notifications by SMTP via {}",
                 url.rsplit('@').next().unwrap_or(url)
             ),
             None => format!("notifications written to {}/", self.mailbox.display()),
-        }
+        };
+        format!("{email}; {webhooks}")
     }
 
     /// Starts the scheduler and dispatcher in this process.

@@ -86,13 +86,12 @@ fn role(field: &str, name: &str) -> Result<(), RoutingError> {
 }
 
 fn address(field: &str, a: &str) -> Result<(), RoutingError> {
-    let ok = if let Some(rest) = a.strip_prefix("https://").or(a.strip_prefix("http://")) {
-        !rest.is_empty() && !a.contains(char::is_whitespace)
-    } else {
-        a.split_once('@').is_some_and(|(l, d)| {
-            !l.is_empty() && d.contains('.') && !a.contains(char::is_whitespace)
-        })
-    };
+    if a.starts_with("https://") || a.starts_with("http://") {
+        return webhook_url(a).map_err(|m| invalid(field, m));
+    }
+    let ok = a
+        .split_once('@')
+        .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !a.contains(char::is_whitespace));
     if ok {
         Ok(())
     } else {
@@ -101,6 +100,37 @@ fn address(field: &str, a: &str) -> Result<(), RoutingError> {
             format!("`{a}` is neither an e-mail address nor a webhook URL"),
         ))
     }
+}
+
+/// Checks a webhook URL: `https://` with a host, or `http://` to a loopback host only (a local
+/// relay or a test receiver), since the body names children and must not cross a network in
+/// clear. The dispatcher checks again before sending, for documents stored before this rule.
+pub fn webhook_url(url: &str) -> Result<(), String> {
+    let (plain, rest) = if let Some(rest) = url.strip_prefix("https://") {
+        (false, rest)
+    } else if let Some(rest) = url.strip_prefix("http://") {
+        (true, rest)
+    } else {
+        return Err(format!("`{url}` is not an http(s) URL"));
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    if host.is_empty() || authority.contains('@') || url.contains(char::is_whitespace) {
+        return Err(format!("`{url}` is not a webhook URL with a host"));
+    }
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if plain && !loopback {
+        return Err(format!(
+            "`{url}`: webhooks must use https:// (http:// is allowed only on loopback)"
+        ));
+    }
+    Ok(())
 }
 
 fn time(field: &str, s: &str) -> Result<Time, RoutingError> {
@@ -248,5 +278,44 @@ impl Routing {
             daily_list: vec![format!("missing-list.{code}@example.invalid")],
             admin: vec![format!("admin.{code}@example.invalid")],
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Routing;
+
+    fn field_of(json: &str) -> Option<String> {
+        Routing::parse(json).err().map(|e| e.field)
+    }
+
+    #[test]
+    fn webhooks_must_be_https_except_on_loopback() {
+        for ok in [
+            "https://hooks.example.invalid/homeward",
+            "http://127.0.0.1:8081/hook",
+            "http://localhost/hook",
+            "http://[::1]:9000/",
+        ] {
+            let doc = format!(r#"{{"recipients": {{"carer": ["{ok}"]}}}}"#);
+            assert_eq!(field_of(&doc), None, "{ok} should be accepted");
+        }
+        for bad in [
+            "http://hooks.example.invalid/homeward",
+            "http://10.0.0.1/hook",
+            "https:///no-host",
+            "https://user@hooks.example.invalid/",
+        ] {
+            let doc = format!(
+                r#"{{"recipients": {{"carer": ["a@example.invalid", "{bad}"]}}, "admin": ["{bad}"]}}"#
+            );
+            assert_eq!(
+                field_of(&doc).as_deref(),
+                Some("recipients.carer[1]"),
+                "{bad} should be rejected"
+            );
+        }
+        let admin = r#"{"admin": ["http://hooks.example.invalid/"]}"#;
+        assert_eq!(field_of(admin).as_deref(), Some("admin[0]"));
     }
 }

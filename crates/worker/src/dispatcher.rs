@@ -13,7 +13,7 @@ use store::OutboxRecord;
 use tokio::task::JoinSet;
 use web::{instant, micros};
 
-use crate::transport::Outgoing;
+use crate::transport::{Failure, Outgoing};
 use crate::{Shared, messages};
 
 /// How many messages are leased at once (and sent concurrently).
@@ -94,25 +94,20 @@ async fn deliver(
         .find(|a| a.id == record.message.authority_id)
         .ok_or(store::StoreError::NotFound)?;
     let result = match render(shared, authority, &record) {
-        Ok(outgoing) if record.message.channel == "email" => {
-            shared.config.transport.send(&outgoing).await
-        }
-        Ok(_) => Err(format!(
-            "{} delivery is not available yet",
-            record.message.channel
-        )),
-        Err(e) => Err(e),
+        Ok(outgoing) => send(shared, &record.message.channel, &outgoing).await,
+        // A template may be fixed while the message waits, so a rendering error is retried.
+        Err(e) => Err(Failure::retry(e)),
     };
     let now = Timestamp::now();
     match result {
         Ok(()) => store.outbox_delivered(record.id, micros(now)).await,
-        Err(error) => {
+        Err(Failure { reason, permanent }) => {
             let attempts = record.attempts + 1;
-            if attempts >= shared.config.max_attempts {
-                tracing::warn!(key = %record.message.idempotency_key, "dead letter after {attempts} attempts: {error}");
-                let alert = messages::dead_letter(authority, &record, &error);
+            if permanent || attempts >= shared.config.max_attempts {
+                tracing::warn!(key = %record.message.idempotency_key, "dead letter after {attempts} attempts: {reason}");
+                let alert = messages::dead_letter(authority, &record, &reason);
                 store
-                    .outbox_failed(record.id, None, &error, &alert, micros(now))
+                    .outbox_failed(record.id, None, &reason, &alert, micros(now))
                     .await?;
                 shared.outbox_ready.notify_one();
                 Ok(())
@@ -120,10 +115,27 @@ async fn deliver(
                 let wait = backoff(shared.config.backoff_base, record.attempts);
                 let retry = now + SignedDuration::try_from(wait).unwrap_or_default();
                 store
-                    .outbox_failed(record.id, Some(micros(retry)), &error, &[], micros(now))
+                    .outbox_failed(record.id, Some(micros(retry)), &reason, &[], micros(now))
                     .await
             }
         }
+    }
+}
+
+/// Sends through the recipient's channel: e-mail, or a signed webhook POST.
+async fn send(shared: &Shared, channel: &str, outgoing: &Outgoing) -> Result<(), Failure> {
+    match (channel, &shared.config.webhook) {
+        ("email", _) => shared
+            .config
+            .transport
+            .send(outgoing)
+            .await
+            .map_err(Failure::retry),
+        ("webhook", Some(webhook)) => webhook.send(outgoing).await,
+        ("webhook", None) => Err(Failure::permanent(
+            "webhook delivery is off: no HOMEWARD_WEBHOOK_SECRET is configured",
+        )),
+        (other, _) => Err(Failure::permanent(format!("unknown channel `{other}`"))),
     }
 }
 
@@ -137,17 +149,23 @@ pub fn render(
     let mut context: serde_json::Value =
         serde_json::from_str(&m.context).map_err(|e| format!("message context: {e}"))?;
     let token = web::ack::token(&shared.secret, record.id, &m.idempotency_key);
-    context["ack_url"] = serde_json::json!(format!("{}/ack/{token}", shared.config.public_url));
+    let ack_url = format!("{}/ack/{token}", shared.config.public_url);
+    context["ack_url"] = serde_json::json!(ack_url);
     let rendered =
         shared
             .config
             .templates
             .render(&authority.code.to_lowercase(), &m.kind, &context)?;
+    let at = |us: i64| protocol::output::format_instant(&shared.calendar, instant(us));
     Ok(Outgoing {
         key: m.idempotency_key.clone(),
         kind: m.kind.clone(),
         to: m.recipient.clone(),
         subject: rendered.subject,
         body: rendered.body,
+        authority: authority.code.clone(),
+        ack_url,
+        created_at: at(record.created_at),
+        due_at: at(m.due_at),
     })
 }

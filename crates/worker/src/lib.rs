@@ -7,6 +7,7 @@ pub mod messages;
 pub mod scheduler;
 pub mod templates;
 pub mod transport;
+pub mod webhook;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,12 +19,16 @@ use tokio::sync::Notify;
 
 pub use templates::Templates;
 pub use transport::{SmtpTls, Transport};
+pub use webhook::Webhook;
 
 /// How the worker delivers.
 #[derive(Clone)]
 pub struct Config {
-    /// Where messages go.
+    /// Where e-mail goes.
     pub transport: Transport,
+    /// How webhooks are posted and signed; without it (no secret configured) webhook messages
+    /// are dead letters that alert the admins.
+    pub webhook: Option<Webhook>,
     /// Message templates.
     pub templates: Templates,
     /// Base URL of the web server, for acknowledgement links.
@@ -44,6 +49,7 @@ impl Config {
     pub fn new(transport: Transport, templates: Templates, public_url: String) -> Self {
         Self {
             transport,
+            webhook: None,
             templates,
             public_url: public_url.trim_end_matches('/').to_owned(),
             max_attempts: 8,

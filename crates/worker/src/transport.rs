@@ -1,6 +1,6 @@
 //! Where messages go: SMTP (lettre; TLS, STARTTLS, or plain for loopback only), or a mailbox
 //! folder (one file per message, the default so the demo shows notifications without a mail
-//! server). Webhook recipients are not delivered yet (see ARCHITECTURE.md).
+//! server). Webhook recipients go through [`crate::webhook`].
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -23,6 +23,41 @@ pub struct Outgoing {
     pub subject: String,
     /// Plain-text body.
     pub body: String,
+    /// Code of the authority whose routing chose the recipient.
+    pub authority: String,
+    /// The acknowledgement link.
+    pub ack_url: String,
+    /// When the message was written to the outbox (Europe/London, with its offset).
+    pub created_at: String,
+    /// The instant that caused it (Europe/London, with its offset).
+    pub due_at: String,
+}
+
+/// Why an attempt failed, and whether another could succeed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// What went wrong (stored as the message's last error; never holds a secret).
+    pub reason: String,
+    /// True when retrying cannot help: the message goes straight to the dead letter.
+    pub permanent: bool,
+}
+
+impl Failure {
+    /// A failure worth retrying (an outage, a timeout).
+    pub fn retry(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+            permanent: false,
+        }
+    }
+
+    /// A failure no retry can fix (the receiver refused the message).
+    pub fn permanent(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+            permanent: true,
+        }
+    }
 }
 
 /// How SMTP connections are secured.
@@ -48,7 +83,7 @@ impl std::str::FromStr for SmtpTls {
     }
 }
 
-/// A delivery channel.
+/// The e-mail channel.
 #[derive(Clone)]
 pub enum Transport {
     /// An SMTP relay.
