@@ -8,12 +8,12 @@
 //! we know them; no machine-readable copy of the template was available to check against, so
 //! check the headings against the current template before submitting.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use store::ExchangeSnapshot;
 
 use crate::episodes::EpisodeView;
+use crate::lookup::Lookup;
 use crate::period::{Period, date_of, dmy, london};
 use crate::quarterly::{age, placement_on};
 use crate::ssda903::demographics;
@@ -42,17 +42,11 @@ pub fn build(
     period: &Period,
 ) -> Vec<Vec<String>> {
     let tz = london();
-    let codes: HashMap<i64, &str> = snapshot
-        .authorities
-        .iter()
-        .map(|a| (a.id, a.code.as_str()))
-        .collect();
-    let children: HashMap<i64, &store::Child> =
-        snapshot.children.iter().map(|c| (c.id, c)).collect();
-    let mut placements: HashMap<i64, Vec<&store::Placement>> = HashMap::new();
-    for p in &snapshot.placements {
-        placements.entry(p.child_id).or_default().push(p);
-    }
+    let Lookup {
+        codes,
+        children,
+        placements,
+    } = Lookup::of(snapshot);
     let yes_no = |b: bool| if b { "Yes" } else { "No" }.to_owned();
     let mut rows: Vec<(i64, i64, Vec<String>)> = views
         .iter()
@@ -97,28 +91,27 @@ pub fn build(
 
 /// Writes `annex-a-list-8.csv` and `annex-a-list-8.xlsx` into `dir`.
 pub fn write(rows: &[Vec<String>], dir: &Path) -> Result<(), ExchangeError> {
-    let fail = |path: &Path, e: &dyn std::fmt::Display| ExchangeError::Write {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    };
-    std::fs::create_dir_all(dir).map_err(|e| fail(dir, &e))?;
+    crate::create_dir(dir)?;
     safe_csv::write(&dir.join("annex-a-list-8.csv"), &COLUMNS, rows)?;
     let path = dir.join("annex-a-list-8.xlsx");
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
-    sheet.set_name("List 8").map_err(|e| fail(&path, &e))?;
+    sheet
+        .set_name("List 8")
+        .map_err(|e| ExchangeError::write(&path, &e))?;
     let bold = rust_xlsxwriter::Format::new().set_bold();
     for (c, h) in COLUMNS.iter().enumerate() {
         sheet
             .write_string_with_format(0, c as u16, *h, &bold)
-            .map_err(|e| fail(&path, &e))?;
+            .map_err(|e| ExchangeError::write(&path, &e))?;
     }
     for (r, row) in rows.iter().enumerate() {
         for (c, cell) in row.iter().enumerate() {
             sheet
                 .write_string(r as u32 + 1, c as u16, cell)
-                .map_err(|e| fail(&path, &e))?;
+                .map_err(|e| ExchangeError::write(&path, &e))?;
         }
     }
-    book.save(&path).map_err(|e| fail(&path, &e))
+    book.save(&path)
+        .map_err(|e| ExchangeError::write(&path, &e))
 }

@@ -132,10 +132,7 @@ pub fn write(
     period: &Period,
     dir: &Path,
 ) -> Result<(), ExchangeError> {
-    std::fs::create_dir_all(dir).map_err(|e| ExchangeError::Write {
-        path: dir.display().to_string(),
-        message: e.to_string(),
-    })?;
+    crate::create_dir(dir)?;
     let mut totals: BTreeMap<(i64, String), Tally> = BTreeMap::new();
     for ((a, kind, _), t) in tallies {
         let s = totals.entry((*a, kind.clone())).or_default();

@@ -15,6 +15,7 @@
 pub mod annex_a;
 pub mod compliance;
 pub mod episodes;
+mod lookup;
 pub mod period;
 pub mod police_list;
 pub mod quarterly;
@@ -39,4 +40,19 @@ pub enum ExchangeError {
     /// An argument was malformed (e.g. a collection year).
     #[error("{0}")]
     Input(String),
+}
+
+impl ExchangeError {
+    /// A failure writing `path`.
+    pub(crate) fn write(path: &std::path::Path, e: &dyn std::fmt::Display) -> Self {
+        ExchangeError::Write {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// Creates the folder an export writes into, naming it if that fails (every export does this).
+pub(crate) fn create_dir(dir: &std::path::Path) -> Result<(), ExchangeError> {
+    std::fs::create_dir_all(dir).map_err(|e| ExchangeError::write(dir, &e))
 }

@@ -23,6 +23,7 @@ use jiff::civil::Date;
 use store::{ExchangeSnapshot, Placement};
 
 use crate::episodes::EpisodeView;
+use crate::lookup::Lookup;
 use crate::period::{Period, date_of, london};
 use crate::{ExchangeError, safe_csv};
 
@@ -94,17 +95,11 @@ pub fn build(
     quarter: &Period,
 ) -> BTreeMap<String, Figures> {
     let tz = london();
-    let codes: HashMap<i64, &str> = snapshot
-        .authorities
-        .iter()
-        .map(|a| (a.id, a.code.as_str()))
-        .collect();
-    let children: HashMap<i64, &store::Child> =
-        snapshot.children.iter().map(|c| (c.id, c)).collect();
-    let mut placements: HashMap<i64, Vec<&Placement>> = HashMap::new();
-    for p in &snapshot.placements {
-        placements.entry(p.child_id).or_default().push(p);
-    }
+    let Lookup {
+        codes,
+        children,
+        placements,
+    } = Lookup::of(snapshot);
     // Each child's episode starts, sorted, for the 28-day repeat trigger.
     let mut starts: HashMap<i64, Vec<i64>> = HashMap::new();
     for v in views {
@@ -195,10 +190,7 @@ pub fn write(
     quarter: &Period,
     dir: &Path,
 ) -> Result<(), ExchangeError> {
-    std::fs::create_dir_all(dir).map_err(|e| ExchangeError::Write {
-        path: dir.display().to_string(),
-        message: e.to_string(),
-    })?;
+    crate::create_dir(dir)?;
     let rows = figures.iter().map(|(code, f)| {
         let mut row = vec![code.clone(), quarter.label.clone()];
         row.extend(f.counts.iter().map(u64::to_string));

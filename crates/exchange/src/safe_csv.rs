@@ -22,10 +22,7 @@ where
     C: IntoIterator,
     C::Item: AsRef<str>,
 {
-    let fail = |e: &dyn std::fmt::Display| ExchangeError::Write {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    };
+    let fail = |e: &dyn std::fmt::Display| ExchangeError::write(path, e);
     let mut w = csv::Writer::from_path(path).map_err(|e| fail(&e))?;
     w.write_record(header).map_err(|e| fail(&e))?;
     for row in rows {

@@ -23,6 +23,7 @@ use serde::Deserialize;
 use store::{Child, ExchangeSnapshot, Placement};
 
 use crate::episodes::EpisodeView;
+use crate::lookup::placements_by_child;
 use crate::period::{Period, date_of, dmy, london};
 use crate::{ExchangeError, safe_csv};
 
@@ -171,10 +172,7 @@ pub fn build(
     let tz = london();
     let mut tables = Tables::default();
     let mut problems = Vec::new();
-    let mut placements: HashMap<i64, Vec<&Placement>> = HashMap::new();
-    for p in &snapshot.placements {
-        placements.entry(p.child_id).or_default().push(p);
-    }
+    let placements = placements_by_child(snapshot);
     let mut missing_by_child: HashMap<i64, Vec<&EpisodeView>> = HashMap::new();
     for v in views {
         missing_by_child.entry(v.child_id).or_default().push(v);
@@ -368,10 +366,7 @@ pub fn build(
 
 /// Writes `header.csv`, `episodes.csv` and `missing.csv` into `dir`.
 pub fn write(tables: &Tables, dir: &Path) -> Result<(), ExchangeError> {
-    std::fs::create_dir_all(dir).map_err(|e| ExchangeError::Write {
-        path: dir.display().to_string(),
-        message: e.to_string(),
-    })?;
+    crate::create_dir(dir)?;
     safe_csv::write(&dir.join("header.csv"), &HEADER, &tables.header)?;
     safe_csv::write(&dir.join("episodes.csv"), &EPISODES, &tables.episodes)?;
     safe_csv::write(&dir.join("missing.csv"), &MISSING, &tables.missing)

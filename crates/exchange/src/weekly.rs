@@ -1,12 +1,12 @@
 //! The weekly missing-meeting list: every child missing at any time in the seven days ending on
 //! a date, with risk, hours missing and where things stand, by responsible authority.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use store::ExchangeSnapshot;
 
 use crate::episodes::EpisodeView;
+use crate::lookup::Lookup;
 use crate::period::{Period, date_of, dmy_hm, london};
 use crate::quarterly::{age, placement_on};
 use crate::{ExchangeError, safe_csv};
@@ -38,17 +38,11 @@ pub fn build(
 ) -> Vec<Vec<String>> {
     let tz = london();
     let (from, to) = (week.start_micros(), week.end_micros().min(as_of));
-    let codes: HashMap<i64, &str> = snapshot
-        .authorities
-        .iter()
-        .map(|a| (a.id, a.code.as_str()))
-        .collect();
-    let children: HashMap<i64, &store::Child> =
-        snapshot.children.iter().map(|c| (c.id, c)).collect();
-    let mut placements: HashMap<i64, Vec<&store::Placement>> = HashMap::new();
-    for p in &snapshot.placements {
-        placements.entry(p.child_id).or_default().push(p);
-    }
+    let Lookup {
+        codes,
+        children,
+        placements,
+    } = Lookup::of(snapshot);
     let mut rows: Vec<(String, i64, Vec<String>)> = views
         .iter()
         .filter(|v| v.started_at < to && v.ended_at.is_none_or(|e| e >= from))
@@ -110,9 +104,6 @@ pub fn build(
 
 /// Writes `weekly.csv` into `dir`.
 pub fn write(rows: &[Vec<String>], dir: &Path) -> Result<(), ExchangeError> {
-    std::fs::create_dir_all(dir).map_err(|e| ExchangeError::Write {
-        path: dir.display().to_string(),
-        message: e.to_string(),
-    })?;
+    crate::create_dir(dir)?;
     safe_csv::write(&dir.join("weekly.csv"), &COLUMNS, rows)
 }

@@ -196,14 +196,16 @@ async fn compliance(setup: Setup, args: RangeArgs) -> Result<String, Failure> {
             .map_err(|_| Failure::input(format!("--{flag} {text:?}: expected YYYY-MM-DD")))
     };
     let period = Period::between(day(&args.from, "from")?, day(&args.to, "to")?).map_err(input)?;
-    let store = open(args.database.as_deref()).await?;
-    let bar = spinner("reading the store");
-    let (snapshot, views) = read(
-        store.as_ref(),
+    let Reading {
+        store,
+        bar,
+        snapshot,
+        views,
+    } = read(
+        args.database.as_deref(),
         "compliance",
         period.start_micros() - COMPLIANCE_LOOKBACK,
         period.end_micros(),
-        &bar,
     )
     .await?;
     let mut ids: Vec<i64> = views.iter().map(|v| v.child_id).collect();
@@ -269,14 +271,16 @@ const WEEKLY_LOOKBACK: i64 = 365 * 86_400_000_000;
 
 async fn weekly(args: DateArgs) -> Result<String, Failure> {
     let week = Period::week_ending(args.last_day()?);
-    let store = open(args.database.as_deref()).await?;
-    let bar = spinner("reading the store");
-    let (snapshot, views) = read(
-        store.as_ref(),
+    let Reading {
+        bar,
+        snapshot,
+        views,
+        ..
+    } = read(
+        args.database.as_deref(),
         "weekly",
         week.start_micros() - WEEKLY_LOOKBACK,
         week.end_micros(),
-        &bar,
     )
     .await?;
     let now = web::micros(jiff::Timestamp::now());
@@ -293,14 +297,16 @@ async fn weekly(args: DateArgs) -> Result<String, Failure> {
 
 async fn annex_a(args: DateArgs) -> Result<String, Failure> {
     let period = Period::twelve_months_to(args.last_day()?);
-    let store = open(args.database.as_deref()).await?;
-    let bar = spinner("reading the store");
-    let (snapshot, views) = read(
-        store.as_ref(),
+    let Reading {
+        bar,
+        snapshot,
+        views,
+        ..
+    } = read(
+        args.database.as_deref(),
         "annex-a",
         period.start_micros() - REPEAT_WINDOW,
         period.end_micros(),
-        &bar,
     )
     .await?;
     let rows = exchange::annex_a::build(&snapshot, &views, &period);
@@ -314,20 +320,23 @@ async fn annex_a(args: DateArgs) -> Result<String, Failure> {
     ))
 }
 
-/// Reads the snapshot an export needs, with the episodes read, auditing the read.
-async fn read(
-    store: &dyn Repository,
-    what: &str,
-    from: i64,
-    to: i64,
-    bar: &ProgressBar,
-) -> Result<
-    (
-        store::ExchangeSnapshot,
-        Vec<exchange::episodes::EpisodeView>,
-    ),
-    Failure,
-> {
+/// What every snapshot export starts from.
+struct Reading {
+    /// The store, open.
+    store: std::sync::Arc<dyn Repository>,
+    /// The spinner shown while the export works.
+    bar: ProgressBar,
+    /// The records in the export's window.
+    snapshot: store::ExchangeSnapshot,
+    /// The episodes read from them.
+    views: Vec<exchange::episodes::EpisodeView>,
+}
+
+/// Opens the store and reads the snapshot an export needs between `from` and `to`, with the
+/// episodes read, auditing the read (the same first step for every snapshot export).
+async fn read(database: Option<&str>, what: &str, from: i64, to: i64) -> Result<Reading, Failure> {
+    let store = open(database).await?;
+    let bar = spinner("reading the store");
     let snapshot = store
         .exchange_snapshot(from, to)
         .await
@@ -338,7 +347,12 @@ async fn read(
         .audit(&[export_audit(what, jiff::Timestamp::now())])
         .await
         .map_err(Failure::runtime)?;
-    Ok((snapshot, views))
+    Ok(Reading {
+        store,
+        bar,
+        snapshot,
+        views,
+    })
 }
 
 /// Repeat triggers look back this far before the quarter.
@@ -346,14 +360,16 @@ const REPEAT_WINDOW: i64 = 28 * 86_400_000_000;
 
 async fn quarterly(args: QuarterArgs) -> Result<String, Failure> {
     let quarter = Period::quarter(&args.quarter).map_err(input)?;
-    let store = open(args.database.as_deref()).await?;
-    let bar = spinner("reading the store");
-    let (snapshot, views) = read(
-        store.as_ref(),
+    let Reading {
+        bar,
+        snapshot,
+        views,
+        ..
+    } = read(
+        args.database.as_deref(),
         "quarterly",
         quarter.start_micros() - REPEAT_WINDOW,
         quarter.end_micros(),
-        &bar,
     )
     .await?;
     bar.set_message("counting");
@@ -371,14 +387,16 @@ async fn quarterly(args: QuarterArgs) -> Result<String, Failure> {
 
 async fn ssda903(args: YearArgs) -> Result<String, Failure> {
     let year = Period::collection_year(&args.year).map_err(input)?;
-    let store = open(args.database.as_deref()).await?;
-    let bar = spinner("reading the store");
-    let (snapshot, views) = read(
-        store.as_ref(),
+    let Reading {
+        bar,
+        snapshot,
+        views,
+        ..
+    } = read(
+        args.database.as_deref(),
         "ssda903",
         year.start_micros(),
         year.end_micros(),
-        &bar,
     )
     .await?;
     bar.set_message("building the tables");

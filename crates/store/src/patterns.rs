@@ -55,17 +55,7 @@ macro_rules! impl_pattern_reads {
                 .fetch_all(&mut *conn)
                 .await?
                 .iter()
-                .map(|r| {
-                    Ok(Document {
-                        id: r.try_get("id")?,
-                        child_id: r.try_get("child_id")?,
-                        kind: r.try_get("kind")?,
-                        version: r.try_get("version")?,
-                        body: r.try_get("body")?,
-                        recorded_by: r.try_get("recorded_by")?,
-                        recorded_at: r.try_get("recorded_at")?,
-                    })
-                })
+                .map(document_row)
                 .collect::<Result<Vec<_>>>()?;
                 let authorities = sqlx::query(AUTHORITY)
                     .fetch_all(&mut *conn)

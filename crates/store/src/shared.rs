@@ -32,6 +32,20 @@ macro_rules! impl_repository {
             })
         }
 
+        /// A `child_documents` row (columns id, child_id, kind, version, body, recorded_by,
+        /// recorded_at), read the same way by the document pages and the pattern views.
+        fn document_row(r: &<<$conn as sqlx::Connection>::Database as sqlx::Database>::Row) -> Result<Document> {
+            Ok(Document {
+                id: r.try_get("id")?,
+                child_id: r.try_get("child_id")?,
+                kind: r.try_get("kind")?,
+                version: r.try_get("version")?,
+                body: r.try_get("body")?,
+                recorded_by: r.try_get("recorded_by")?,
+                recorded_at: r.try_get("recorded_at")?,
+            })
+        }
+
         fn user_row(r: &<<$conn as sqlx::Connection>::Database as sqlx::Database>::Row) -> Result<User> {
             Ok(User {
                 id: r.try_get("id")?,
@@ -637,15 +651,7 @@ macro_rules! impl_repository {
                 .bind(now)
                 .fetch_one(&mut *tx)
                 .await?;
-                let doc = Document {
-                    id: row.try_get("id")?,
-                    child_id: row.try_get("child_id")?,
-                    kind: row.try_get("kind")?,
-                    version: row.try_get("version")?,
-                    body: row.try_get("body")?,
-                    recorded_by: row.try_get("recorded_by")?,
-                    recorded_at: row.try_get("recorded_at")?,
-                };
+                let doc = document_row(&row)?;
                 append_audit(&mut tx, &AuditEntry { entity_id: Some(doc.id), ..audit.clone() }).await?;
                 tx.commit().await?;
                 Ok(doc)
@@ -659,19 +665,7 @@ macro_rules! impl_repository {
                 .bind(child_id)
                 .fetch_all(&self.pool)
                 .await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok(Document {
-                            id: r.try_get("id")?,
-                            child_id: r.try_get("child_id")?,
-                            kind: r.try_get("kind")?,
-                            version: r.try_get("version")?,
-                            body: r.try_get("body")?,
-                            recorded_by: r.try_get("recorded_by")?,
-                            recorded_at: r.try_get("recorded_at")?,
-                        })
-                    })
-                    .collect()
+                rows.iter().map(document_row).collect()
             }
 
             async fn open_episode(&self, child_id: i64, now: i64, audit: &AuditEntry) -> Result<Episode> {

@@ -12,11 +12,12 @@ use axum::routing::get;
 
 use crate::AppState;
 use crate::api::patterns::{
-    HotspotQuery, HotspotsView, RepeatView, TogetherView, hotspots_view, repeat_view, together_view,
+    HotspotQuery, HotspotsView, RepeatView, TogetherView, hotspots_view, read_hotspots,
+    read_together, repeat_view, together_view,
 };
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::patterns::{audit_children, audit_report, children};
+use crate::patterns::{audit_children, children};
 use crate::patterns_svg;
 use crate::ui::layout::{Chrome, PageError, Viewer, when};
 
@@ -127,10 +128,7 @@ async fn hotspots_svg(
     caller: Caller,
     Query(q): Query<HotspotQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let (by, limit) = q.parse()?;
-    let kids = children(&state, &caller).await?;
-    audit_report(&state, &caller, "patterns_hotspots").await?;
-    let view = hotspots_view(&state, &kids, by, limit);
+    let view = read_hotspots(&state, &caller, &q).await?;
     Ok(([(header::CONTENT_TYPE, SVG)], patterns_svg::hotspots(&view)))
 }
 
@@ -138,15 +136,7 @@ async fn together_svg(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<impl IntoResponse, ApiError> {
-    let kids = children(&state, &caller).await?;
-    let view = together_view(&state, &kids);
-    audit_children(
-        &state,
-        &caller,
-        "patterns_together",
-        view.nodes.iter().filter_map(|n| n.child_id),
-    )
-    .await?;
+    let view = read_together(&state, &caller).await?;
     Ok(([(header::CONTENT_TYPE, SVG)], patterns_svg::together(&view)))
 }
 

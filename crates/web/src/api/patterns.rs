@@ -269,10 +269,20 @@ async fn hotspots(
     caller: Caller,
     Query(q): Query<HotspotQuery>,
 ) -> Result<Json<HotspotsView>, ApiError> {
+    Ok(Json(read_hotspots(&state, &caller, &q).await?))
+}
+
+/// The hotspots view for `caller` and `q`, the report read audited (the JSON and the SVG serve
+/// the same read).
+pub(crate) async fn read_hotspots(
+    state: &AppState,
+    caller: &Caller,
+    q: &HotspotQuery,
+) -> Result<HotspotsView, ApiError> {
     let (by, limit) = q.parse()?;
-    let kids = children(&state, &caller).await?;
-    audit_report(&state, &caller, "patterns_hotspots").await?;
-    Ok(Json(hotspots_view(&state, &kids, by, limit)))
+    let kids = children(state, caller).await?;
+    audit_report(state, caller, "patterns_hotspots").await?;
+    Ok(hotspots_view(state, &kids, by, limit))
 }
 
 /// A node: a child or an associate.
@@ -422,14 +432,23 @@ async fn together(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<TogetherView>, ApiError> {
-    let kids = children(&state, &caller).await?;
-    let view = together_view(&state, &kids);
+    Ok(Json(read_together(&state, &caller).await?))
+}
+
+/// The together view for `caller`, each child shown audited as read (the JSON and the SVG
+/// serve the same read).
+pub(crate) async fn read_together(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<TogetherView, ApiError> {
+    let kids = children(state, caller).await?;
+    let view = together_view(state, &kids);
     audit_children(
-        &state,
-        &caller,
+        state,
+        caller,
         "patterns_together",
         view.nodes.iter().filter_map(|n| n.child_id),
     )
     .await?;
-    Ok(Json(view))
+    Ok(view)
 }

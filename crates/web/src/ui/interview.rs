@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::episode::episode_for;
 use super::event_forms::satisfies;
 use super::forms::{Fields, FormErrors};
-use super::layout::{Chrome, PageError, Viewer, iso, local_input, parse_local, when};
+use super::layout::{Chrome, PageError, Viewer, iso, local_input, option_label, parse_local, when};
 use crate::access::{Permission, audited_read};
 use crate::api::meetings::{InterviewBody, sign_off_interview, store_interview};
 use crate::error::ApiError;
@@ -179,17 +179,15 @@ pub async fn page(
         episode_id: episode.id,
         child_name: child_name(&state, episode.child_id).await?,
         version: interview.version,
-        outcome: OUTCOMES
-            .iter()
-            .find(|(o, _)| *o == interview.outcome)
-            .map_or(interview.outcome.clone(), |(_, l)| (*l).to_owned()),
+        outcome: option_label(OUTCOMES, &interview.outcome)
+            .map_or(interview.outcome.clone(), str::to_owned),
         at: when(&state, instant(interview.at)),
         interviewer: interview.interviewer.clone(),
         mode: interview
             .mode
             .as_deref()
-            .and_then(|m| MODES.iter().find(|(k, _)| *k == m))
-            .map_or(String::new(), |(_, l)| (*l).to_owned()),
+            .and_then(|m| option_label(MODES, m))
+            .map_or(String::new(), str::to_owned),
         push_factors: interview.push_factors.clone(),
         pull_factors: interview.pull_factors.clone(),
         disclosures: role

@@ -102,6 +102,11 @@ impl Chrome {
     }
 }
 
+/// The label a form's option list gives `key`, or `None` for a key not in the list.
+pub fn option_label(options: &[(&str, &'static str)], key: &str) -> Option<&'static str> {
+    options.iter().find(|(k, _)| *k == key).map(|(_, l)| *l)
+}
+
 /// A role (user role or owner role) as people say it.
 pub fn role_label(role: &str) -> &str {
     match role {

@@ -14,7 +14,7 @@ use super::episode::{ActionRow, action_row, episode_for};
 use super::event_forms::satisfies;
 use super::forms::{Fields, FormErrors};
 use super::interview::child_name;
-use super::layout::{Chrome, PageError, Viewer, iso, local_input, parse_local, when};
+use super::layout::{Chrome, PageError, Viewer, iso, local_input, option_label, parse_local, when};
 use crate::access::{Permission, audited_read};
 use crate::api::meetings::{ActionItem, Attendee, MeetingBody, store_meeting};
 use crate::error::ApiError;
@@ -231,10 +231,8 @@ pub async fn page(
         chrome: viewer.chrome("Meeting", ""),
         id,
         episode_id: episode.id,
-        title: TYPES
-            .iter()
-            .find(|(t, _)| *t == meeting.meeting_type)
-            .map_or(meeting.meeting_type.clone(), |(_, l)| (*l).to_owned()),
+        title: option_label(TYPES, &meeting.meeting_type)
+            .map_or(meeting.meeting_type.clone(), str::to_owned),
         held: when(&state, instant(meeting.held_at)),
         chair: meeting.chair.clone(),
         attendees: serde_json::from_str(&meeting.attendees).unwrap_or_default(),

@@ -1,0 +1,40 @@
+//! The snapshot indexed by id, as every per-episode export needs it: one place builds the maps so
+//! the returns cannot drift apart in how they find a child, its placements or an authority code.
+
+use std::collections::HashMap;
+
+use store::{Child, ExchangeSnapshot, Placement};
+
+/// The snapshot's authorities, children and placements keyed by id.
+pub(crate) struct Lookup<'a> {
+    /// Authority id → its code.
+    pub codes: HashMap<i64, &'a str>,
+    /// Child id → the child.
+    pub children: HashMap<i64, &'a Child>,
+    /// Child id → its placements, in snapshot order.
+    pub placements: HashMap<i64, Vec<&'a Placement>>,
+}
+
+impl<'a> Lookup<'a> {
+    /// Indexes `snapshot`.
+    pub(crate) fn of(snapshot: &'a ExchangeSnapshot) -> Self {
+        Lookup {
+            codes: snapshot
+                .authorities
+                .iter()
+                .map(|a| (a.id, a.code.as_str()))
+                .collect(),
+            children: snapshot.children.iter().map(|c| (c.id, c)).collect(),
+            placements: placements_by_child(snapshot),
+        }
+    }
+}
+
+/// Child id → its placements, in snapshot order.
+pub(crate) fn placements_by_child(snapshot: &ExchangeSnapshot) -> HashMap<i64, Vec<&Placement>> {
+    let mut placements: HashMap<i64, Vec<&Placement>> = HashMap::new();
+    for p in &snapshot.placements {
+        placements.entry(p.child_id).or_default().push(p);
+    }
+    placements
+}
