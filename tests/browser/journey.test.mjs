@@ -115,6 +115,9 @@ before(async () => {
       `127.0.0.1:${port}`,
       "--database",
       `sqlite://${path.join(scratch, "db")}`,
+      // Notifications go to the scratch folder, not into the checkout.
+      "--mailbox",
+      path.join(scratch, "mailbox"),
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
