@@ -2,10 +2,10 @@
 //! a missing episode or an absence without authorisation, the latest risk grade, interviews and
 //! meetings. Corrected events are left out (their corrections count instead).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use serde::Deserialize;
-use store::{Episode, EventRecord, ExchangeSnapshot};
+use store::{Episode, EventRecord, ExchangeSnapshot, Repository, StoreError};
 
 /// One episode as the returns read it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -85,7 +85,7 @@ fn text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Err
 }
 
 /// Reads one episode's events (in recording order).
-pub fn view(episode: &Episode, events: &[&EventRecord]) -> EpisodeView {
+pub fn view(episode: &Episode, events: &[EventRecord]) -> EpisodeView {
     let corrected: HashSet<i64> = events.iter().filter_map(|e| e.corrects_event_id).collect();
     let mut v = EpisodeView {
         id: episode.id,
@@ -95,7 +95,7 @@ pub fn view(episode: &Episode, events: &[&EventRecord]) -> EpisodeView {
         started_at: episode.opened_at,
         ..EpisodeView::default()
     };
-    let mut ordered: Vec<&&EventRecord> = events
+    let mut ordered: Vec<&EventRecord> = events
         .iter()
         .filter(|e| !corrected.contains(&e.id))
         .collect();
@@ -166,18 +166,20 @@ pub fn view(episode: &Episode, events: &[&EventRecord]) -> EpisodeView {
     v
 }
 
-/// Every episode of a snapshot, read.
-pub fn views(snapshot: &ExchangeSnapshot) -> Vec<EpisodeView> {
-    let mut by_episode: HashMap<i64, Vec<&EventRecord>> =
-        HashMap::with_capacity(snapshot.episodes.len());
-    for e in &snapshot.events {
-        by_episode.entry(e.episode_id).or_default().push(e);
-    }
-    snapshot
-        .episodes
-        .iter()
-        .map(|ep| view(ep, by_episode.get(&ep.id).map_or(&[][..], Vec::as_slice)))
-        .collect()
+/// Reads the snapshot of episodes opened in `[from, to)`, each episode read into its view as its
+/// events stream past (the events themselves are not kept).
+pub async fn read(
+    store: &dyn Repository,
+    from: i64,
+    to: i64,
+) -> Result<(ExchangeSnapshot, Vec<EpisodeView>), StoreError> {
+    let mut views = Vec::new();
+    let snapshot = store
+        .exchange_snapshot(from, to, &mut |episode, events| {
+            views.push(view(episode, events));
+        })
+        .await?;
+    Ok((snapshot, views))
 }
 
 #[cfg(test)]
@@ -237,8 +239,7 @@ mod tests {
                 None,
             ),
         ];
-        let refs: Vec<&EventRecord> = events.iter().collect();
-        let v = view(&ep, &refs);
+        let v = view(&ep, &events);
         assert_eq!(v.started_at, 90);
         assert_eq!(v.ended_at, Some(400));
         assert!(v.away);

@@ -337,12 +337,9 @@ struct Reading {
 async fn read(database: Option<&str>, what: &str, from: i64, to: i64) -> Result<Reading, Failure> {
     let store = open(database).await?;
     let bar = spinner("reading the store");
-    let snapshot = store
-        .exchange_snapshot(from, to)
+    let (snapshot, views) = exchange::episodes::read(store.as_ref(), from, to)
         .await
         .map_err(Failure::runtime)?;
-    bar.set_message(format!("reading {} episodes", snapshot.episodes.len()));
-    let views = exchange::episodes::views(&snapshot);
     store
         .audit(&[export_audit(what, jiff::Timestamp::now())])
         .await
@@ -510,13 +507,15 @@ async fn police_list(setup: Setup, args: PoliceListArgs) -> Result<String, Failu
         .ok_or_else(|| Failure::input(format!("--as {}: no such user", args.user)))?;
     let bar = spinner("reading the store");
     let earliest = rows.iter().map(|r| r.reported_at).min().unwrap_or_default();
-    let snapshot = store
-        .exchange_snapshot(earliest - MATCH_WINDOW_DAYS * 86_400_000_000, i64::MAX)
-        .await
-        .map_err(Failure::runtime)?;
+    let (snapshot, views) = exchange::episodes::read(
+        store.as_ref(),
+        earliest - MATCH_WINDOW_DAYS * 86_400_000_000,
+        i64::MAX,
+    )
+    .await
+    .map_err(Failure::runtime)?;
     bar.set_message(format!("matching {} rows", rows.len()));
     let now = jiff::Timestamp::now();
-    let views = exchange::episodes::views(&snapshot);
     let plan = exchange::police_list::plan(&rows, &snapshot, &views, user.id, web::micros(now))
         .map_err(rejected)?;
     bar.set_message(format!("recording events for {} children", plan.len()));

@@ -4,7 +4,8 @@
 use crate::model::{Authority, Child, Episode, EventRecord, NewEvent, Placement};
 
 /// What exports and returns read: every authority, child and placement, and the episodes opened
-/// in a window with all their events.
+/// in a window. Their events are not kept here: a collection year holds millions, so each
+/// episode's events are handed to an [`EpisodeVisitor`] as they are read and then dropped.
 #[derive(Clone, Debug, Default)]
 pub struct ExchangeSnapshot {
     /// Every authority.
@@ -15,9 +16,81 @@ pub struct ExchangeSnapshot {
     pub placements: Vec<Placement>,
     /// Episodes opened in the window, by ID.
     pub episodes: Vec<Episode>,
-    /// Events of those episodes, by episode then ID (recording order): the index order, which
-    /// spares SQLite sorting millions of rows.
-    pub events: Vec<EventRecord>,
+}
+
+/// The events of the episodes opened in `[$1, $2)`, in the index's order (episode, then ID):
+/// that spares the database a sort of millions of rows and lets each episode go to the visitor
+/// as soon as its last event has been read.
+pub(crate) const WINDOW_EVENTS: &str = "SELECT id, episode_id, at, body, recorded_by, recorded_at, corrects_event_id, correction_reason FROM events \
+     WHERE episode_id IN (SELECT id FROM episodes WHERE opened_at >= $1 AND opened_at < $2) ORDER BY episode_id, id";
+
+/// The reads of a snapshot before its events (`episodes` takes the window as `$1, $2`). Each
+/// backend runs them its own way: PostgreSQL through sqlx, SQLite through its bulk reader.
+pub(crate) struct SnapshotQueries {
+    pub(crate) authorities: String,
+    pub(crate) children: String,
+    pub(crate) placements: String,
+    pub(crate) episodes: String,
+}
+
+/// Called once for each episode of a snapshot, in ID order, with its events in recording order
+/// (none for an episode without events).
+pub type EpisodeVisitor<'a> = &'a mut (dyn FnMut(&Episode, &[EventRecord]) + Send);
+
+/// Gathers a stream of events (in [`WINDOW_EVENTS`] order) into episodes for the visitor: each
+/// episode of the snapshot is visited once, in ID order, with its own events. Events of an
+/// episode the snapshot does not hold (opened after its episodes were read) are skipped.
+pub(crate) struct ByEpisode<'e, 'v> {
+    episodes: &'e [Episode],
+    /// The first episode not yet visited.
+    next: usize,
+    /// Events of the episode being read.
+    batch: Vec<EventRecord>,
+    visit: EpisodeVisitor<'v>,
+}
+
+impl<'e, 'v> ByEpisode<'e, 'v> {
+    pub(crate) fn new(episodes: &'e [Episode], visit: EpisodeVisitor<'v>) -> Self {
+        Self {
+            episodes,
+            next: 0,
+            batch: Vec::new(),
+            visit,
+        }
+    }
+
+    /// Takes the next event.
+    pub(crate) fn push(&mut self, event: EventRecord) {
+        if self
+            .batch
+            .last()
+            .is_some_and(|b| b.episode_id != event.episode_id)
+        {
+            self.flush();
+        }
+        self.batch.push(event);
+    }
+
+    /// Visits the episode being read, and every episode before it that had no events.
+    fn flush(&mut self) {
+        let until = self.batch.first().map_or(i64::MAX, |e| e.episode_id);
+        while let Some(episode) = self.episodes.get(self.next).filter(|e| e.id <= until) {
+            self.next += 1;
+            if episode.id == until {
+                (self.visit)(episode, &self.batch);
+            } else {
+                (self.visit)(episode, &[]);
+            }
+        }
+        self.batch.clear();
+    }
+
+    /// Visits what is left once the stream has ended: the episode being read, then every
+    /// episode after it (which had no events).
+    pub(crate) fn finish(mut self) {
+        self.flush();
+        self.flush();
+    }
 }
 
 /// The events an import adds to one child's file.
@@ -58,23 +131,14 @@ pub struct ImportOutcome {
 macro_rules! impl_exchange {
     ($store:ty, $conn:ty) => {
         impl $store {
-            async fn exchange_snapshot_sql(&self, opened_from: i64, opened_to: i64) -> Result<crate::ExchangeSnapshot> {
-                let mut conn = self.pool.acquire().await?;
-                let authorities = sqlx::query(sqlx::AssertSqlSafe(format!("{AUTHORITY} ORDER BY id")))
-                    .fetch_all(&mut *conn).await?.iter().map(authority_row).collect::<Result<Vec<_>>>()?;
-                let children = sqlx::query(sqlx::AssertSqlSafe(format!("{CHILD} ORDER BY id")))
-                    .fetch_all(&mut *conn).await?.iter().map(child_row).collect::<Result<Vec<_>>>()?;
-                let placements = sqlx::query(sqlx::AssertSqlSafe(format!("{PLACEMENT} ORDER BY child_id, starts_on, id")))
-                    .fetch_all(&mut *conn).await?.iter().map(placement_row).collect::<Result<Vec<_>>>()?;
-                let episodes = sqlx::query(sqlx::AssertSqlSafe(format!("{EPISODE} WHERE opened_at >= $1 AND opened_at < $2 ORDER BY id")))
-                    .bind(opened_from).bind(opened_to)
-                    .fetch_all(&mut *conn).await?.iter().map(episode_row).collect::<Result<Vec<_>>>()?;
-                let events = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "{EVENT} WHERE episode_id IN (SELECT id FROM episodes WHERE opened_at >= $1 AND opened_at < $2) ORDER BY episode_id, id"
-                )))
-                    .bind(opened_from).bind(opened_to)
-                    .fetch_all(&mut *conn).await?.iter().map(event_row).collect::<Result<Vec<_>>>()?;
-                Ok(crate::ExchangeSnapshot { authorities, children, placements, episodes, events })
+            /// The snapshot's reads, with the column lists the row readers expect.
+            fn snapshot_queries() -> crate::exchange::SnapshotQueries {
+                crate::exchange::SnapshotQueries {
+                    authorities: format!("{AUTHORITY} ORDER BY id"),
+                    children: format!("{CHILD} ORDER BY id"),
+                    placements: format!("{PLACEMENT} ORDER BY child_id, starts_on, id"),
+                    episodes: format!("{EPISODE} WHERE opened_at >= $1 AND opened_at < $2 ORDER BY id"),
+                }
             }
 
             async fn import_events_sql(
@@ -123,3 +187,54 @@ macro_rules! impl_exchange {
 }
 
 pub(crate) use impl_exchange;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn episode(id: i64) -> Episode {
+        Episode {
+            id,
+            child_id: 1,
+            version: 1,
+            responsible_authority_id: 1,
+            host_authority_id: 1,
+            finder_authority_id: None,
+            opened_at: 0,
+            closed_at: None,
+        }
+    }
+
+    fn event(id: i64, episode_id: i64) -> EventRecord {
+        EventRecord {
+            id,
+            episode_id,
+            at: 0,
+            body: "{}".into(),
+            recorded_by: 1,
+            recorded_at: 0,
+            corrects_event_id: None,
+            correction_reason: None,
+        }
+    }
+
+    #[test]
+    fn every_episode_visited_once_in_order_with_its_own_events() {
+        let episodes = [episode(2), episode(3), episode(5), episode(8)];
+        let mut seen: Vec<(i64, Vec<i64>)> = Vec::new();
+        let mut visit = |e: &Episode, events: &[EventRecord]| {
+            seen.push((e.id, events.iter().map(|v| v.id).collect()));
+        };
+        let mut by_episode = ByEpisode::new(&episodes, &mut visit);
+        // Episode 2 has none, 3 has two, 4 is not in the snapshot (opened after it was read),
+        // 5 has one, 8 has none.
+        for (id, episode) in [(10, 3), (11, 3), (12, 4), (13, 5)] {
+            by_episode.push(event(id, episode));
+        }
+        by_episode.finish();
+        assert_eq!(
+            seen,
+            vec![(2, vec![]), (3, vec![10, 11]), (5, vec![13]), (8, vec![])]
+        );
+    }
+}

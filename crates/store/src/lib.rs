@@ -13,12 +13,13 @@ mod patterns;
 mod postgres;
 mod shared;
 mod sqlite;
+mod sqlite_bulk;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use exchange::{ExchangeSnapshot, ImportChild, ImportEpisode, ImportOutcome};
+pub use exchange::{EpisodeVisitor, ExchangeSnapshot, ImportChild, ImportEpisode, ImportOutcome};
 pub use model::*;
 pub use outbox::{NewOutbox, OpenEpisode, OutboxRecord, Schedule, ScheduleOutcome};
 pub use postgres::PostgresStore;
@@ -48,6 +49,9 @@ pub enum StoreError {
     /// Any other database failure.
     #[error("database: {0}")]
     Database(#[source] sqlx::Error),
+    /// A failure of the SQLite bulk reader (see `sqlite_bulk`).
+    #[error("database: {0}")]
+    BulkRead(#[source] rusqlite::Error),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -358,9 +362,14 @@ pub trait Repository: Send + Sync {
     async fn open_episodes(&self, authority_id: i64) -> Result<Vec<OpenEpisode>>;
     // --- exchange (returns, exports, imports) ---
     /// Every authority, child and placement, and the episodes opened in `[opened_from,
-    /// opened_to)` with their events: what returns and exports read, in one pass.
-    async fn exchange_snapshot(&self, opened_from: i64, opened_to: i64)
-    -> Result<ExchangeSnapshot>;
+    /// opened_to)`, each handed to `visit` with its events: what returns and exports read, in
+    /// one pass.
+    async fn exchange_snapshot(
+        &self,
+        opened_from: i64,
+        opened_to: i64,
+        visit: EpisodeVisitor<'_>,
+    ) -> Result<ExchangeSnapshot>;
     /// Appends imported events (opening episodes where asked) and recomputes each child's
     /// obligations, all in one transaction with an audit row per episode and event: any failure
     /// leaves the store as it was.

@@ -49,3 +49,60 @@ crate::outbox::impl_outbox!(PostgresStore, PgConnection);
 crate::shared::impl_repository!(PostgresStore, PgConnection, Backend::Postgres);
 crate::patterns::impl_pattern_reads!(PostgresStore);
 crate::exchange::impl_exchange!(PostgresStore, PgConnection);
+
+impl PostgresStore {
+    /// Reads a snapshot through sqlx, streaming the events of the window to the visitor one
+    /// episode at a time.
+    async fn exchange_snapshot_sql(
+        &self,
+        opened_from: i64,
+        opened_to: i64,
+        visit: crate::EpisodeVisitor<'_>,
+    ) -> Result<crate::ExchangeSnapshot> {
+        use futures_util::TryStreamExt;
+        let q = Self::snapshot_queries();
+        let mut conn = self.pool.acquire().await?;
+        let authorities = sqlx::query(sqlx::AssertSqlSafe(q.authorities))
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(authority_row)
+            .collect::<Result<Vec<_>>>()?;
+        let children = sqlx::query(sqlx::AssertSqlSafe(q.children))
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(child_row)
+            .collect::<Result<Vec<_>>>()?;
+        let placements = sqlx::query(sqlx::AssertSqlSafe(q.placements))
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(placement_row)
+            .collect::<Result<Vec<_>>>()?;
+        let episodes = sqlx::query(sqlx::AssertSqlSafe(q.episodes))
+            .bind(opened_from)
+            .bind(opened_to)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(episode_row)
+            .collect::<Result<Vec<_>>>()?;
+        let mut rows = sqlx::query(crate::exchange::WINDOW_EVENTS)
+            .bind(opened_from)
+            .bind(opened_to)
+            .fetch(&mut *conn);
+        let mut by_episode = crate::exchange::ByEpisode::new(&episodes, visit);
+        while let Some(row) = rows.try_next().await? {
+            by_episode.push(event_row(&row)?);
+        }
+        by_episode.finish();
+        drop(rows);
+        Ok(crate::ExchangeSnapshot {
+            authorities,
+            children,
+            placements,
+            episodes,
+        })
+    }
+}

@@ -11,6 +11,8 @@ use sqlx::{SqliteConnection, SqlitePool};
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// The database file (the bulk reader opens its own connection to it).
+    path: std::path::PathBuf,
     /// Wakes the scheduler after obligations change (issue 5).
     schedule_changed: std::sync::Arc<tokio::sync::Notify>,
 }
@@ -37,6 +39,7 @@ impl SqliteStore {
             .map_err(|e| crate::StoreError::Database(e.into()))?;
         Ok(Self {
             pool,
+            path: path.to_path_buf(),
             schedule_changed: Default::default(),
         })
     }
@@ -60,3 +63,22 @@ crate::outbox::impl_outbox!(SqliteStore, SqliteConnection);
 crate::shared::impl_repository!(SqliteStore, SqliteConnection, Backend::Sqlite);
 crate::patterns::impl_pattern_reads!(SqliteStore);
 crate::exchange::impl_exchange!(SqliteStore, SqliteConnection);
+
+impl SqliteStore {
+    /// Reads a snapshot through the bulk reader (see `sqlite_bulk`).
+    async fn exchange_snapshot_sql(
+        &self,
+        opened_from: i64,
+        opened_to: i64,
+        visit: crate::EpisodeVisitor<'_>,
+    ) -> Result<crate::ExchangeSnapshot> {
+        crate::sqlite_bulk::snapshot(
+            &self.path,
+            Self::snapshot_queries(),
+            opened_from,
+            opened_to,
+            visit,
+        )
+        .await
+    }
+}

@@ -28,7 +28,10 @@ fn runtime() -> Result<tokio::runtime::Runtime, std::io::Error> {
 fn fingerprint(db: &Path) -> Result<String, Box<dyn std::error::Error>> {
     runtime()?.block_on(async {
         let store = store::open(db.to_str().unwrap_or_default()).await?;
-        let snap = store.exchange_snapshot(0, i64::MAX).await?;
+        let mut events = 0;
+        let snap = store
+            .exchange_snapshot(0, i64::MAX, &mut |_, e| events += e.len())
+            .await?;
         let mut obligations = 0;
         for c in &snap.children {
             obligations += store.child_obligations(c.id).await?.len();
@@ -37,7 +40,7 @@ fn fingerprint(db: &Path) -> Result<String, Box<dyn std::error::Error>> {
         Ok(format!(
             "{} episodes, {} events, {obligations} obligations, audit {head:?}",
             snap.episodes.len(),
-            snap.events.len()
+            events
         ))
     })
 }
@@ -46,8 +49,7 @@ fn fingerprint(db: &Path) -> Result<String, Box<dyn std::error::Error>> {
 fn settled_child(db: &Path) -> Result<(i64, String, String), Box<dyn std::error::Error>> {
     runtime()?.block_on(async {
         let store = store::open(db.to_str().unwrap_or_default()).await?;
-        let snap = store.exchange_snapshot(0, i64::MAX).await?;
-        let views = exchange::episodes::views(&snap);
+        let (snap, views) = exchange::episodes::read(store.as_ref(), 0, i64::MAX).await?;
         let child = snap
             .children
             .iter()
@@ -121,8 +123,8 @@ fn a_good_list_opens_episodes_and_recomputes_obligations() -> TestResult {
         let store = store::open(db.to_str().unwrap_or_default()).await?;
         let file = store.child_file(id).await?.ok_or("child")?;
         let episode = file.episodes.last().ok_or("episode")?;
-        let views =
-            exchange::episodes::views(&store.exchange_snapshot(episode.opened_at, i64::MAX).await?);
+        let (_, views) =
+            exchange::episodes::read(store.as_ref(), episode.opened_at, i64::MAX).await?;
         let v = views.iter().find(|v| v.id == episode.id).ok_or("view")?;
         assert_eq!(v.police_ref.as_deref(), Some("MP-77"));
         assert_eq!(v.risk.as_deref(), Some("high"));
