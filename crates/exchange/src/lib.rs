@@ -4,7 +4,9 @@
 //! - [`ssda903`]: the DfE SSDA903 Header, Episodes and Missing tables for a collection year, with
 //!   Homeward's own checks before anything is submitted.
 //! - [`annex_a`]: Ofsted Annex A List 8 (missing and absent episodes), CSV and xlsx.
-//! - [`quarterly`]: the South Yorkshire quarterly data return (protocol 003, section 8.2).
+//! - [`quarterly`]: the South Yorkshire quarterly data return (protocol 003, section 8.2), its
+//!   strategy-meeting triggers read from the SY rule pack; [`police_report`]: each episode's
+//!   `T_rep` and `T_found` as the engine reads them.
 //! - [`weekly`]: the weekly missing-meeting list.
 //! - [`compliance`]: timed obligations met on time, per authority and period (engine due instants).
 //! - [`police_list`]: the police daily missing list import, checked row by row.
@@ -18,6 +20,7 @@ pub mod episodes;
 mod lookup;
 pub mod period;
 pub mod police_list;
+pub mod police_report;
 pub mod quarterly;
 pub mod safe_csv;
 pub mod ssda903;
