@@ -19,7 +19,17 @@ import pandas as pd
 
 LONDON = ZoneInfo("Europe/London")
 HOUR = 3_600_000_000
-DAY = 24 * HOUR
+# The strategy-meeting triggers mirror crates/protocol/packs/sy.toml, which Homeward reads
+# (crates/exchange/src/quarterly.rs): parameters.repeat = { window = "P28D", at_least = 3 }
+# (SY-REPEAT-28D: police reports in the closed window [T_rep - 28 London calendar days, T_rep],
+# the current one included) and SY-STRAT-72H (still missing at T_rep + PT72H, elapsed time).
+# Change them here if the pack changes.
+REPEAT_WINDOW_DAYS = 28
+REPEAT_AT_LEAST = 3
+MISSING_FOR = 72 * HOUR
+# Homeward counts a 72-hour trigger once its instant has passed when the export runs; for a
+# past quarter that is every one, so "now" here is simply the time of this run.
+NOW = int(time.time() * 1_000_000)
 COUNT_COLUMNS = [
     "missing_children", "missing_episodes", "episodes_age_under_11", "episodes_age_11_13",
     "episodes_age_14_15", "episodes_age_16_17", "episodes_age_18_plus", "looked_after_children",
@@ -32,6 +42,22 @@ COUNT_COLUMNS = [
 
 def micros(day: dt.date) -> int:
     return int(dt.datetime(day.year, day.month, day.day, tzinfo=LONDON).timestamp() * 1_000_000)
+
+
+def look_back(first: dt.date) -> int:
+    """The earliest episode opening the quarter needs: one repeat window before its first day."""
+    return micros(first - dt.timedelta(days=REPEAT_WINDOW_DAYS))
+
+
+def window_start(rep):
+    """T_rep minus the repeat window in London calendar days, as protocol's Calendar::sub does
+    (a wall-clock time in the October fold is the first, BST, one; one in the March gap moves on
+    by the gap), in microseconds; rep is a Series of microseconds."""
+    local = pd.to_datetime(rep, unit="us", utc=True).dt.tz_convert(LONDON).dt.tz_localize(None)
+    shifted = (local - pd.Timedelta(days=REPEAT_WINDOW_DAYS)).dt.tz_localize(
+        LONDON, ambiguous=True, nonexistent=pd.Timedelta(hours=1)
+    )
+    return (shifted - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(microseconds=1)
 
 
 def quarter_bounds(label):
@@ -62,6 +88,8 @@ CREATE OR REPLACE TEMP TABLE v AS
 SELECT ep.id, ep.child_id, ep.responsible_authority_id AS ra, ep.host_authority_id AS ha,
   coalesce(min(ev.at) FILTER (WHERE ev.type IN ('absence_noticed', 'reported_missing')), ep.opened_at) AS started_at,
   coalesce(min(ev.at) FILTER (WHERE ev.type = 'returned'), min(ev.at) FILTER (WHERE ev.type = 'located')) AS ended_at,
+  min(ev.at) FILTER (WHERE ev.type = 'reported_missing') AS rep_at,
+  coalesce(min(ev.at) FILTER (WHERE ev.type = 'located'), min(ev.at) FILTER (WHERE ev.type = 'returned')) AS found_at,
   coalesce(arg_min(ev.status, (ev.at, ev.id)) FILTER (WHERE ev.type = 'absence_noticed') IN ('awol', 'unauthorised_absence'), false)
     AND count(*) FILTER (WHERE ev.type = 'reported_missing') = 0 AS away,
   count(*) FILTER (WHERE ev.type = 'meeting_held' AND ev.meeting_type IN ('strategy', 'complex_strategy')) AS strategy,
@@ -85,7 +113,12 @@ WITH q AS (
     coalesce((SELECT arg_max(p.legal_status, (p.starts_on, p.id)) FROM placements p
               WHERE p.child_id = vd.child_id AND CAST(p.starts_on AS DATE) <= start_day
                 AND (p.ends_on IS NULL OR start_day < CAST(p.ends_on AS DATE))) <> 'none', false) AS lac,
-    (SELECT count(*) FROM v w WHERE w.child_id = vd.child_id AND w.started_at > vd.started_at - $day28 AND w.started_at <= vd.started_at) AS recent
+    (SELECT count(*) FROM v w WHERE w.child_id = vd.child_id AND w.rep_at IS NOT NULL
+       AND w.rep_at >= epoch_us(timezone('Europe/London',
+             timezone('Europe/London', CAST(make_timestamp(vd.rep_at) AS TIMESTAMPTZ)) - INTERVAL $window DAY))
+       AND (w.rep_at < vd.rep_at OR (w.rep_at = vd.rep_at AND w.id <= vd.id))) AS recent,
+    vd.rep_at IS NOT NULL AND vd.rep_at + $missing_for <= $now
+      AND (vd.found_at IS NULL OR vd.found_at > vd.rep_at + $missing_for) AS still_missing
   FROM vd JOIN children c ON c.id = vd.child_id JOIN authorities a ON a.id = vd.ra
   WHERE vd.started_at >= $qstart AND vd.started_at < $qend
 )
@@ -99,7 +132,7 @@ SELECT code,
   count(*) FILTER (WHERE ended_at - started_at < 24 * $hour),
   count(*) FILTER (WHERE ended_at - started_at >= 24 * $hour AND ended_at - started_at <= 72 * $hour),
   count(*) FILTER (WHERE ended_at - started_at > 72 * $hour), count(*) FILTER (WHERE ended_at IS NULL),
-  count(*) FILTER (WHERE recent >= 3), count(*) FILTER (WHERE ended_at - started_at > 72 * $hour),
+  count(*) FILTER (WHERE rep_at IS NOT NULL AND recent >= $at_least), count(*) FILTER (WHERE still_missing),
   sum(strategy), count(*) FILTER (WHERE ended_at IS NOT NULL),
   count(*) FILTER (WHERE offered), count(*) FILTER (WHERE completed), count(*) FILTER (WHERE declined)
 FROM q GROUP BY code ORDER BY code
@@ -117,6 +150,8 @@ WHERE legal_status IN ('s20', 's31_care_order', 's38_interim_care_order', 's21_a
 def duck(csv_dir, quarter, year):
     con = duckdb.connect()
     con.execute("SET threads TO 2")
+    # Plain timestamps are UTC instants (make_timestamp); London wall-clock arithmetic is explicit.
+    con.execute("SET TimeZone = 'UTC'")
     out = {}
     t0 = time.perf_counter()
     for table in ("authorities", "children", "placements", "episodes", "events"):
@@ -126,10 +161,11 @@ def duck(csv_dir, quarter, year):
     qf, ql = quarter_bounds(quarter)
     qstart, qend = micros(qf), micros(ql + dt.timedelta(days=1))
     t0 = time.perf_counter()
-    con.execute(DUCK_VIEWS.replace("$from", str(qstart - 28 * DAY)).replace("$to", str(qend)))
+    con.execute(DUCK_VIEWS.replace("$from", str(look_back(qf))).replace("$to", str(qend)))
     rows = con.execute(
         DUCK_QUARTERLY.replace("$qstart", str(qstart)).replace("$qend", str(qend))
-        .replace("$day28", str(28 * DAY)).replace("$hour", str(HOUR))
+        .replace("$window", str(REPEAT_WINDOW_DAYS)).replace("$at_least", str(REPEAT_AT_LEAST))
+        .replace("$missing_for", str(MISSING_FOR)).replace("$now", str(NOW)).replace("$hour", str(HOUR))
     ).fetchall()
     out["quarterly"] = {r[0]: [int(x or 0) for x in r[1:]] for r in rows}
     t_q = time.perf_counter() - t0
@@ -170,9 +206,11 @@ def pandas_views(tables, lo, hi):
     v.columns = ["child_id", "ra", "ha", "opened_at"]
     start = g(ev.type.isin(["absence_noticed", "reported_missing"])).at.min()
     v["started_at"] = start.reindex(v.index).fillna(v.opened_at).astype("int64")
-    ended = g(ev.type == "returned").at.min().reindex(v.index)
-    ended = ended.fillna(g(ev.type == "located").at.min().reindex(v.index))
-    v["ended_at"] = ended
+    returned = g(ev.type == "returned").at.min().reindex(v.index)
+    located = g(ev.type == "located").at.min().reindex(v.index)
+    v["ended_at"] = returned.fillna(located)
+    v["rep_at"] = g(ev.type == "reported_missing").at.min().reindex(v.index)
+    v["found_at"] = located.fillna(returned)
     first_status = g(ev.type == "absence_noticed").status.first().reindex(v.index)
     reported = g(ev.type == "reported_missing").size().reindex(v.index).fillna(0)
     v["away"] = first_status.isin(["awol", "unauthorised_absence"]) & (reported == 0)
@@ -199,7 +237,7 @@ def pandas_run(csv_dir, quarter, year):
     qf, ql = quarter_bounds(quarter)
     qstart, qend = micros(qf), micros(ql + dt.timedelta(days=1))
     t0 = time.perf_counter()
-    v = pandas_views(tables, qstart - 28 * DAY, qend)
+    v = pandas_views(tables, look_back(qf), qend)
     q = v[(v.started_at >= qstart) & (v.started_at < qend)].copy()
     dob = tables["children"].set_index("id").dob.reindex(q.child_id).values
     key = lambda d: d.year * 10000 + d.month * 100 + d.day
@@ -208,9 +246,14 @@ def pandas_run(csv_dir, quarter, year):
     pl = pl[(pl.s <= pl.start_day) & (pl.start_day < pl.e)].sort_values(["starts_on", "id_y"])
     lac = pl.groupby("id_x").legal_status.last().reindex(q.id)
     q["lac"] = (lac.fillna("none") != "none").values
-    pairs = q[["id", "child_id", "started_at"]].merge(v[["child_id", "started_at"]], on="child_id", suffixes=("", "_w"))
-    pairs = pairs[(pairs.started_at_w > pairs.started_at - 28 * DAY) & (pairs.started_at_w <= pairs.started_at)]
+    reported = q[q.rep_at.notna()][["id", "child_id", "rep_at"]].copy()
+    reported["from"] = window_start(reported.rep_at.astype("int64")).values
+    pairs = reported.merge(v[v.rep_at.notna()][["id", "child_id", "rep_at"]], on="child_id", suffixes=("", "_w"))
+    earlier = (pairs.rep_at_w < pairs.rep_at) | ((pairs.rep_at_w == pairs.rep_at) & (pairs.id_w <= pairs.id))
+    pairs = pairs[(pairs.rep_at_w >= pairs["from"]) & earlier]
     q["recent"] = pairs.groupby("id").size().reindex(q.id).fillna(0).values
+    activation = q.rep_at + MISSING_FOR
+    q["still_missing"] = q.rep_at.notna() & (activation <= NOW) & (q.found_at.isna() | (q.found_at > activation))
     q["code"] = codes.reindex(q.ra).values
     d = q.ended_at - q.started_at
     q["u24"], q["u72"], q["o72"], q["open"] = d < 24 * HOUR, (d >= 24 * HOUR) & (d <= 72 * HOUR), d > 72 * HOUR, q.ended_at.isna()
@@ -220,7 +263,7 @@ def pandas_run(csv_dir, quarter, year):
             f.child_id.nunique(), len(f), (f.age < 11).sum(), f.age.between(11, 13).sum(), f.age.between(14, 15).sum(),
             f.age.between(16, 17).sum(), (f.age >= 18).sum(), f[f.lac].child_id.nunique(), f.lac.sum(),
             (f.lac & (f.ha != f.ra)).sum(), (~f.lac).sum(), f.u24.sum(), f.u72.sum(), f.o72.sum(), f.open.sum(),
-            (f.recent >= 3).sum(), f.o72.sum(), int(f.strategy.sum()), f.ended_at.notna().sum(),
+            (f.recent >= REPEAT_AT_LEAST).sum(), f.still_missing.sum(), int(f.strategy.sum()), f.ended_at.notna().sum(),
             f.offered.sum(), f.completed.sum(), f.declined.sum(),
         ]
         result[code] = [int(x) for x in result[code]]

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
-use protocol::duration::ProtocolDuration;
+use protocol::pack::RepeatThreshold;
 use protocol::{Calendar, Catalog};
 use serde::Serialize;
 
@@ -24,8 +24,9 @@ pub struct Threshold {
     pub at_least: u32,
     /// What the protocol says follows.
     pub consequence: String,
+    /// The pack's parameter itself, which does the counting.
     #[serde(skip)]
-    duration: ProtocolDuration,
+    rule: RepeatThreshold,
 }
 
 /// Every protocol's threshold, from the catalog's packs.
@@ -39,7 +40,7 @@ pub fn thresholds(catalog: &Catalog) -> Vec<Threshold> {
                 window: r.window.to_string(),
                 at_least: r.at_least,
                 consequence: r.consequence.clone(),
-                duration: r.window,
+                rule: r.clone(),
             })
         })
         .collect()
@@ -111,15 +112,18 @@ pub fn cohort(
             unjudged += 1;
             continue;
         };
-        let from = calendar.sub(now, t.duration);
+        let window = t.rule.window_ending(calendar, now);
         let reported: Vec<_> = c
             .episodes
             .iter()
             .filter_map(|e| e.reported.map(|r| (r, e)))
             .filter(|(r, _)| *r <= now)
             .collect();
-        let in_window: Vec<_> = reported.iter().filter(|(r, _)| *r >= from).collect();
-        if in_window.len() < t.at_least as usize {
+        let in_window: Vec<_> = reported
+            .iter()
+            .filter(|(r, _)| window.contains(r))
+            .collect();
+        if !t.rule.reached(in_window.len()) {
             continue;
         }
         let mut by_authority = BTreeMap::new();

@@ -22,6 +22,11 @@ pub struct EpisodeView {
     pub started_at: i64,
     /// When the child returned (else was located), if so.
     pub ended_at: Option<i64>,
+    /// `T_rep`: when the episode was first reported to the police, if it was.
+    pub reported_at: Option<i64>,
+    /// `T_found` as the engine reads it (timeline-v1 §7.1): first located, else first
+    /// returned.
+    pub found_at: Option<i64>,
     /// Away from placement without authorisation (`awol` / `unauthorised_absence` first
     /// noticed and never reported missing) rather than missing.
     pub away: bool,
@@ -118,6 +123,7 @@ pub fn view(episode: &Episode, events: &[EventRecord]) -> EpisodeView {
             }
             "reported_missing" => {
                 reported = true;
+                v.reported_at.get_or_insert(e.at);
                 start.get_or_insert(e.at);
                 if v.police_ref.is_none() {
                     v.police_ref = d.police_ref;
@@ -162,6 +168,7 @@ pub fn view(episode: &Episode, events: &[EventRecord]) -> EpisodeView {
     }
     v.started_at = start.unwrap_or(episode.opened_at);
     v.ended_at = returned.or(located);
+    v.found_at = located.or(returned);
     v.away = noticed_away && !reported;
     v
 }
@@ -242,9 +249,43 @@ mod tests {
         let v = view(&ep, &events);
         assert_eq!(v.started_at, 90);
         assert_eq!(v.ended_at, Some(400));
+        assert_eq!(v.found_at, Some(400));
+        assert_eq!(v.reported_at, None);
         assert!(v.away);
         assert_eq!(v.risk.as_deref(), Some("medium"));
         assert_eq!(v.rhi_completed_at, Some(600));
         assert_eq!(v.reasons, vec!["friends".to_owned()]);
+    }
+
+    #[test]
+    fn report_and_found_as_the_engine_reads_them() {
+        let ep = Episode {
+            id: 1,
+            child_id: 7,
+            version: 1,
+            responsible_authority_id: 1,
+            host_authority_id: 1,
+            finder_authority_id: None,
+            opened_at: 100,
+            closed_at: None,
+        };
+        let events = [
+            event(
+                1,
+                100,
+                r#"{"type":"absence_noticed","data":{"status":"missing"}}"#,
+                None,
+            ),
+            event(2, 150, r#"{"type":"reported_missing","data":{}}"#, None),
+            event(3, 140, r#"{"type":"reported_missing","data":{}}"#, Some(2)),
+            event(4, 300, r#"{"type":"returned","data":{}}"#, None),
+            event(5, 200, r#"{"type":"located","data":{}}"#, None),
+        ];
+        let v = view(&ep, &events);
+        // The corrected report counts, at its corrected time; found is the first located.
+        assert_eq!(v.reported_at, Some(140));
+        assert_eq!(v.found_at, Some(200));
+        assert_eq!(v.ended_at, Some(300));
+        assert!(!v.away);
     }
 }

@@ -4,7 +4,9 @@
 //! - [`ssda903`]: the DfE SSDA903 Header, Episodes and Missing tables for a collection year, with
 //!   Homeward's own checks before anything is submitted.
 //! - [`annex_a`]: Ofsted Annex A List 8 (missing and absent episodes), CSV and xlsx.
-//! - [`quarterly`]: the South Yorkshire quarterly data return (protocol 003, section 8.2).
+//! - [`quarterly`]: the South Yorkshire quarterly data return (protocol 003, section 8.2), its
+//!   strategy-meeting triggers read from the SY rule pack (from each episode's `T_rep` and
+//!   `T_found`, read by [`episodes`] as the engine reads them).
 //! - [`weekly`]: the weekly missing-meeting list.
 //! - [`compliance`]: timed obligations met on time, per authority and period (engine due instants).
 //! - [`police_list`]: the police daily missing list import, checked row by row.

@@ -9,11 +9,16 @@
 //! - legal status and placement type: the child's placements (timeline-v1 vocabulary, mapped
 //!   below); an episode of care is a looked-after placement, ceasing when the next begins;
 //! - missing (`M`) and away from placement without authorisation (`A`): the child's missing
-//!   episodes while looked after ([`crate::episodes::EpisodeView::away`]).
+//!   episodes while looked after ([`crate::episodes::EpisodeView::away`]);
+//! - reason for a change of placement (`REASON_PLACE_CHANGE`): the `change_reason` recorded
+//!   with the placement the child moved to, written on the episode that the move ended
+//!   (`REC` `X1`) when the next episode is a new placement (`RNE` `P`, `B`, `T` or `U`) and
+//!   neither placement is temporary (`T0`–`T4`), and blank otherwise, as the DfE validator's
+//!   rules 225, 226 and 1009 require.
 //!
-//! [`check`] is Homeward's own check before anything is submitted: it reports what the return
-//! cannot say (missing demographics, unmapped codes) and what is impossible (an end before its
-//! start, a date before the child was born).
+//! [`build`] also runs Homeward's own check before anything is submitted: it reports what the
+//! return cannot say (missing demographics, unmapped codes, a change of placement without its
+//! reason) and what is impossible (an end before its start, a date before the child was born).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -154,6 +159,31 @@ fn urn(place: &str, d: &Demographics) -> String {
     }
 }
 
+/// Reasons for a new episode that mean the child changed placement (the validator's rule 225).
+const PLACE_CHANGED: [&str; 4] = ["P", "B", "T", "U"];
+/// Temporary placements, for which no reason for the change is given (rule 226).
+const TEMPORARY: [&str; 5] = ["T0", "T1", "T2", "T3", "T4"];
+
+/// RNE of the `n`-th episode of care: `S` unless it begins the day the one before ended; then
+/// `T` when legal status and placement type both changed, `L` for legal status alone, else
+/// `P` (a new placement).
+fn reason_new_episode(spans: &[(&Placement, Date, Option<Date>)], n: usize) -> &'static str {
+    let Some((p, start, _)) = spans.get(n) else {
+        return "S";
+    };
+    match n.checked_sub(1).and_then(|k| spans.get(k)) {
+        Some((q, _, Some(q_end))) if q_end == start => match (
+            q.legal_status != p.legal_status,
+            q.placement_type != p.placement_type,
+        ) {
+            (true, true) => "T",
+            (true, false) => "L",
+            _ => "P",
+        },
+        _ => "S",
+    }
+}
+
 fn looked_after(p: &Placement) -> bool {
     legal_status(&p.legal_status).is_some()
 }
@@ -259,7 +289,9 @@ pub fn build(
                 format!("category of need {cin:?} is not N1–N8 (child facts demographics.cin)"),
             ));
         }
-        let mut previous: Option<(&Placement, Option<Date>)> = None;
+        let rnes: Vec<&str> = (0..spans.len())
+            .map(|n| reason_new_episode(&spans, n))
+            .collect();
         for (n, (p, start, end)) in spans.iter().enumerate() {
             let ls = legal_status(&p.legal_status).unwrap_or_default();
             let Some((place, provider)) = placement(&p.placement_type) else {
@@ -284,27 +316,49 @@ pub fn build(
                     format!("episode ends before it starts ({start})"),
                 ));
             }
-            let rne = match previous {
-                Some((q, Some(q_end))) if q_end == *start => {
-                    match (
-                        q.legal_status != p.legal_status,
-                        q.placement_type != p.placement_type,
-                    ) {
-                        (true, true) => "T",
-                        (true, false) => "L",
-                        _ => "P",
-                    }
-                }
-                _ => "S",
-            };
             // An episode that ends after the year is still open at the year's end.
             let dec = end.filter(|e| *e <= year.last);
-            let next_continues = spans.get(n + 1).is_some_and(|(_, s, _)| Some(*s) == dec);
+            let next = spans.get(n + 1).filter(|(_, s, _)| Some(*s) == dec);
             let rec = match dec {
                 None => "",
-                Some(_) if next_continues => "X1",
+                Some(_) if next.is_some() => "X1",
                 Some(_) => "E8",
             };
+            // The reason for a change of placement goes on the episode the change ended
+            // (validator rules 225 and 226): required when the next episode starts with a new
+            // placement (RNE P, B, T or U) and neither placement is temporary (T0–T4).
+            let mut reason = String::new();
+            if let Some((q, q_start, _)) = next
+                && PLACE_CHANGED.contains(&rnes[n + 1])
+                && !TEMPORARY.contains(&place)
+                && placement(&q.placement_type).is_none_or(|(pl, _)| !TEMPORARY.contains(&pl))
+            {
+                match q.change_reason.as_deref() {
+                    None | Some("") => problems.push(problem(
+                        "Episodes",
+                        "REASON_PLACE_CHANGE",
+                        format!(
+                            "the move to placement {} on {q_start} (RNE {}) has no reason recorded (placement change_reason)",
+                            q.id,
+                            rnes[n + 1]
+                        ),
+                    )),
+                    Some(r) => {
+                        if !store::is_change_reason(r) {
+                            problems.push(problem(
+                                "Episodes",
+                                "REASON_PLACE_CHANGE",
+                                format!(
+                                    "the move to placement {} on {q_start}: {r:?} is not a DfE reason code (placement change_reason)",
+                                    q.id
+                                ),
+                            ));
+                        }
+                        reason = r.to_owned();
+                    }
+                }
+            }
+            let rne = rnes[n];
             tables.episodes.push(vec![
                 id.clone(),
                 dmy(*start),
@@ -315,12 +369,11 @@ pub fn build(
                 provider.into(),
                 dec.map(dmy).unwrap_or_default(),
                 rec.into(),
-                String::new(),
+                reason,
                 d.home_postcode.clone().unwrap_or_default(),
                 d.placement_postcode.clone().unwrap_or_default(),
                 urn(place, &d),
             ]);
-            previous = Some((p, *end));
         }
         // Missing and away episodes that started in the year while looked after.
         for v in missing_by_child
@@ -388,6 +441,7 @@ mod tests {
             travel_minutes: 0,
             starts_on: from.into(),
             ends_on: to.map(Into::into),
+            change_reason: None,
         }
     }
 
@@ -421,7 +475,10 @@ mod tests {
                     "2025-06-01",
                     Some("2025-09-01"),
                 ),
-                placement(4, "s31_care_order", "residential", "2025-09-01", None),
+                Placement {
+                    change_reason: Some("CREQB".into()),
+                    ..placement(4, "s31_care_order", "residential", "2025-09-01", None)
+                },
             ],
             ..ExchangeSnapshot::default()
         };
@@ -460,7 +517,7 @@ mod tests {
             .episodes
             .iter()
             .map(|r| {
-                [1, 2, 3, 5, 6, 7, 8, 12]
+                [1, 2, 3, 5, 6, 7, 8, 9, 12]
                     .iter()
                     .map(|i| r[*i].as_str())
                     .collect()
@@ -477,6 +534,7 @@ mod tests {
                     "PR1",
                     "01/06/2025",
                     "X1",
+                    "",
                     "XXXXXXX"
                 ],
                 vec![
@@ -487,9 +545,10 @@ mod tests {
                     "PR1",
                     "01/09/2025",
                     "X1",
+                    "CREQB",
                     "XXXXXXX"
                 ],
-                vec!["01/09/2025", "P", "C2", "K2", "PR4", "", "", "SC123456"],
+                vec!["01/09/2025", "P", "C2", "K2", "PR4", "", "", "", "SC123456"],
             ]
         );
         // Away without authorisation is A; an episode still open at 31 March has a blank end.
@@ -498,6 +557,114 @@ mod tests {
             vec![
                 vec!["1", "03/02/2010", "A", "04/07/2025", "05/07/2025"],
                 vec!["1", "03/02/2010", "M", "30/03/2026", ""],
+            ]
+        );
+        Ok(())
+    }
+
+    fn looked_after_child(placements: Vec<Placement>) -> ExchangeSnapshot {
+        let facts = r#"{"demographics": {"sex": "M", "ethnicity": "WBRI", "upn": "UN2", "cin": "N4", "placement_urn": "SC123456"}}"#;
+        ExchangeSnapshot {
+            children: vec![Child {
+                id: 1,
+                version: 1,
+                name: "Sam Ash".into(),
+                dob: "2010-02-03".into(),
+                facts: facts.into(),
+                created_at: 0,
+                updated_at: 0,
+            }],
+            placements,
+            ..ExchangeSnapshot::default()
+        }
+    }
+
+    fn reasons(tables: &Tables) -> Vec<(&str, &str, &str)> {
+        tables
+            .episodes
+            .iter()
+            .map(|r| (r[2].as_str(), r[8].as_str(), r[9].as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn a_change_of_placement_without_its_reason_is_a_problem() -> Result<(), ExchangeError> {
+        let year = Period::collection_year("2025-26")?;
+        let mut moved = placement(2, "s20", "residential", "2025-07-01", None);
+        let snapshot = looked_after_child(vec![
+            placement(1, "s20", "foster", "2025-01-01", Some("2025-07-01")),
+            moved.clone(),
+        ]);
+        let (tables, problems) = build(&snapshot, &[], &year);
+        assert_eq!(reasons(&tables), vec![("S", "X1", ""), ("P", "", "")]);
+        assert_eq!(
+            problems
+                .iter()
+                .map(|p| (p.table, p.child, p.column))
+                .collect::<Vec<_>>(),
+            vec![("Episodes", 1, "REASON_PLACE_CHANGE")]
+        );
+        assert!(problems[0].message.contains("placement 2"), "{problems:?}");
+        // A code outside the DfE list is written (so the DfE's validator sees it too) and
+        // reported.
+        moved.change_reason = Some("MOVED".into());
+        let snapshot = looked_after_child(vec![
+            placement(1, "s20", "foster", "2025-01-01", Some("2025-07-01")),
+            moved,
+        ]);
+        let (tables, problems) = build(&snapshot, &[], &year);
+        assert_eq!(reasons(&tables), vec![("S", "X1", "MOVED"), ("P", "", "")]);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].message.contains("\"MOVED\""), "{problems:?}");
+        Ok(())
+    }
+
+    #[test]
+    fn no_reason_for_temporary_placements_legal_changes_or_a_new_start() -> Result<(), ExchangeError>
+    {
+        let year = Period::collection_year("2025-26")?;
+        let with = |p: Placement| Placement {
+            change_reason: Some("OTHER".into()),
+            ..p
+        };
+        let snapshot = looked_after_child(vec![
+            placement(1, "s20", "foster", "2025-04-01", Some("2025-04-20")),
+            // Into hospital and back (T1): the DfE wants no reason either side.
+            with(placement(
+                2,
+                "s20",
+                "hospital",
+                "2025-04-20",
+                Some("2025-05-01"),
+            )),
+            with(placement(
+                3,
+                "s20",
+                "foster",
+                "2025-05-01",
+                Some("2025-06-01"),
+            )),
+            // A change of legal status alone (L) is not a change of placement.
+            with(placement(
+                4,
+                "s31_care_order",
+                "foster",
+                "2025-06-01",
+                Some("2025-08-01"),
+            )),
+            // After a gap the child starts a new period of care (S).
+            with(placement(5, "s31_care_order", "foster", "2025-09-01", None)),
+        ]);
+        let (tables, problems) = build(&snapshot, &[], &year);
+        assert_eq!(problems, vec![]);
+        assert_eq!(
+            reasons(&tables),
+            vec![
+                ("S", "X1", ""),
+                ("P", "X1", ""),
+                ("P", "X1", ""),
+                ("L", "E8", ""),
+                ("S", "", ""),
             ]
         );
         Ok(())

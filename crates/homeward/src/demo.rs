@@ -374,7 +374,7 @@ fn synthetic_child(
             .to_string(),
     };
     let start = now - two_years;
-    let placement = NewPlacement {
+    let mut placement = NewPlacement {
         responsible_authority_id: responsible.id,
         host_authority_id: host.id,
         legal_status: if looked_after {
@@ -399,7 +399,9 @@ fn synthetic_child(
             .to_zoned(jiff::tz::TimeZone::UTC)
             .date()
             .to_string(),
+        change_reason: None,
     };
+    let earlier_placements = moved_placement(&mut placement, i, start);
     let count =
         rng.random_range(episodes_per_child.saturating_sub(3).max(1)..=episodes_per_child + 3);
     let spacing = 730 * 24 / (count as i64 + 1);
@@ -558,6 +560,7 @@ fn synthetic_child(
             travel_minutes: placement.travel_minutes,
             starts_on: placement.starts_on.clone(),
             ends_on: None,
+            change_reason: placement.change_reason.clone(),
         }),
         episodes: episodes
             .iter()
@@ -603,10 +606,45 @@ fn synthetic_child(
     Ok(BulkChild {
         fields,
         placement,
+        earlier_placements,
         created_at,
         episodes,
         documents,
     })
+}
+
+/// A third of the looked-after children moved placement in the last two years (decided by `i`,
+/// not the random stream, so the rest of the demo is as before): `placement` becomes the one
+/// they moved to, with a DfE reason for the change (SSDA903 `REASON_PLACE_CHANGE`), and the
+/// one they left is returned. The move keeps the legal status and authorities, so the return
+/// reads it as a change of placement (RNE `P`). `CUSTOD` is left out: rule 234 forbids it
+/// under 10 and demo children may be 8.
+fn moved_placement(placement: &mut NewPlacement, i: usize, start: Timestamp) -> Vec<NewPlacement> {
+    if placement.legal_status == "none" || i % 3 != 1 {
+        return Vec::new();
+    }
+    let reasons: Vec<&str> = store::CHANGE_REASONS
+        .iter()
+        .map(|(code, _)| *code)
+        .filter(|code| *code != "CUSTOD")
+        .collect();
+    let left = NewPlacement {
+        placement_type: if placement.placement_type == "foster" {
+            "residential"
+        } else {
+            "foster"
+        }
+        .into(),
+        ..placement.clone()
+    };
+    // Between about three and twenty months into the two years.
+    let moved_on = start + SignedDuration::from_hours(24 * (90 + (i as i64 * 37) % 510));
+    placement.starts_on = moved_on
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .to_string();
+    placement.change_reason = Some(reasons[(i / 3) % reasons.len()].into());
+    vec![left]
 }
 
 /// A Philomena profile for about a third of the children (always for group members): places

@@ -180,7 +180,7 @@ fn input(e: exchange::ExchangeError) -> Failure {
 pub async fn export(setup: Setup, command: ExportCommand) -> Result<String, Failure> {
     match command {
         ExportCommand::Ssda903(args) => ssda903(args).await,
-        ExportCommand::Quarterly(args) => quarterly(args).await,
+        ExportCommand::Quarterly(args) => quarterly(setup, args).await,
         ExportCommand::Weekly(args) => weekly(args).await,
         ExportCommand::AnnexA(args) => annex_a(args).await,
         ExportCommand::Compliance(args) => compliance(setup, args).await,
@@ -305,7 +305,7 @@ async fn annex_a(args: DateArgs) -> Result<String, Failure> {
     } = read(
         args.database.as_deref(),
         "annex-a",
-        period.start_micros() - REPEAT_WINDOW,
+        period.start_micros() - ANNEX_A_LOOKBACK,
         period.end_micros(),
     )
     .await?;
@@ -352,11 +352,16 @@ async fn read(database: Option<&str>, what: &str, from: i64, to: i64) -> Result<
     })
 }
 
-/// Repeat triggers look back this far before the quarter.
-const REPEAT_WINDOW: i64 = 28 * 86_400_000_000;
+/// Annex A reads episodes opened up to this long before the twelve months: an episode opened
+/// just before them can start (first absence or report) inside them.
+const ANNEX_A_LOOKBACK: i64 = 28 * 86_400_000_000;
 
-async fn quarterly(args: QuarterArgs) -> Result<String, Failure> {
+async fn quarterly(setup: Setup, args: QuarterArgs) -> Result<String, Failure> {
     let quarter = Period::quarter(&args.quarter).map_err(input)?;
+    // The strategy-meeting triggers, and so how far back the repeat window reaches, come from
+    // the SY rule pack.
+    let triggers = exchange::quarterly::Triggers::from_catalog(&setup.catalog, &setup.calendar)
+        .map_err(input)?;
     let Reading {
         bar,
         snapshot,
@@ -365,12 +370,13 @@ async fn quarterly(args: QuarterArgs) -> Result<String, Failure> {
     } = read(
         args.database.as_deref(),
         "quarterly",
-        quarter.start_micros() - REPEAT_WINDOW,
+        triggers.look_back(quarter.start_micros()),
         quarter.end_micros(),
     )
     .await?;
     bar.set_message("counting");
-    let figures = exchange::quarterly::build(&snapshot, &views, &quarter);
+    let now = web::micros(jiff::Timestamp::now());
+    let figures = exchange::quarterly::build(&snapshot, &views, &quarter, &triggers, now);
     exchange::quarterly::write(&figures, &quarter, &args.out).map_err(input)?;
     bar.finish_and_clear();
     let episodes: u64 = figures.values().map(|f| f.counts[1]).sum();

@@ -602,12 +602,12 @@ impl Scope<'_, '_> {
         let (Some(r), Some(rep)) = (&self.pack.parameters.repeat, self.ep.t_rep) else {
             return false;
         };
-        let from = self.engine.calendar.sub(rep, r.window);
+        let window = r.window_ending(self.engine.calendar, rep);
         let upto = self.ep.earlier_reports + 1;
         let n = self.happened.reports[..upto.min(self.happened.reports.len())]
             .iter()
-            .filter(|t| **t >= from && **t <= rep)
+            .filter(|t| window.contains(t))
             .count();
-        n >= r.at_least as usize
+        r.reached(n)
     }
 }

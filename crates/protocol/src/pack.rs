@@ -6,13 +6,15 @@
 //! what discharges them. `crates/protocol/packs/README.md` documents every key.
 
 use std::collections::BTreeMap;
-use std::ops::Range;
+use std::ops::{Range, RangeInclusive};
 
+use jiff::Timestamp;
 use jiff::civil::Time;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_spanned::Spanned;
 
+use crate::calendar::Calendar;
 use crate::catalog::RuleKey;
 use crate::duration::ProtocolDuration;
 use crate::rule_id::RuleId;
@@ -98,7 +100,7 @@ impl<'de> Deserialize<'de> for LocalTime {
 }
 
 /// "N episodes within a window" (C11).
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RepeatThreshold {
     /// The window before the current report, calendar arithmetic.
@@ -107,6 +109,20 @@ pub struct RepeatThreshold {
     pub at_least: u32,
     /// What the protocol says follows.
     pub consequence: String,
+}
+
+impl RepeatThreshold {
+    /// The closed window `[at − window, at]` whose police reports count towards the threshold
+    /// (C11), with calendar arithmetic (C3): a report exactly at its start counts. The engine,
+    /// the pattern views and the returns all count with this one window.
+    pub fn window_ending(&self, calendar: &Calendar, at: Timestamp) -> RangeInclusive<Timestamp> {
+        calendar.sub(at, self.window)..=at
+    }
+
+    /// Whether `reports` police-reported episodes in the window (current included) meet it.
+    pub fn reached(&self, reports: usize) -> bool {
+        reports >= self.at_least as usize
+    }
 }
 
 /// Permitted police risk grades by child type (AMB-14).

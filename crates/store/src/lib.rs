@@ -10,6 +10,7 @@ mod exchange;
 pub mod model;
 pub mod outbox;
 mod patterns;
+pub mod placement_change;
 mod postgres;
 mod shared;
 mod sqlite;
@@ -22,6 +23,7 @@ use async_trait::async_trait;
 pub use exchange::{EpisodeVisitor, ExchangeSnapshot, ImportChild, ImportEpisode, ImportOutcome};
 pub use model::*;
 pub use outbox::{NewOutbox, OpenEpisode, OutboxRecord, Schedule, ScheduleOutcome};
+pub use placement_change::{CHANGE_REASONS, is_change_reason};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 

@@ -139,6 +139,9 @@ pub struct Placement {
     pub starts_on: String,
     /// Day after the last, if ended.
     pub ends_on: Option<String>,
+    /// Why the child moved here from the previous placement (a
+    /// [`crate::CHANGE_REASONS`] code), if recorded.
+    pub change_reason: Option<String>,
 }
 
 /// A new placement; it ends the current one.
@@ -158,6 +161,8 @@ pub struct NewPlacement {
     pub travel_minutes: i64,
     /// First day.
     pub starts_on: String,
+    /// Why the child moved here (a [`crate::CHANGE_REASONS`] code), if this is a change.
+    pub change_reason: Option<String>,
 }
 
 /// A missing episode.
@@ -471,6 +476,8 @@ pub struct BulkChild {
     pub fields: ChildFields,
     /// The current placement.
     pub placement: NewPlacement,
+    /// Earlier placements, oldest first: each ends the day the next (or the current) starts.
+    pub earlier_placements: Vec<NewPlacement>,
     /// When the record was created.
     pub created_at: i64,
     /// Episodes, oldest first.

@@ -14,7 +14,7 @@ macro_rules! impl_repository {
         use crate::{Backend, Recompute, Repository, Result, StoreError};
 
         const CHILD: &str = "SELECT id, version, name, dob, facts, created_at, updated_at FROM children";
-        const PLACEMENT: &str = "SELECT id, child_id, responsible_authority_id, host_authority_id, legal_status, placement_type, police_force, travel_minutes, starts_on, ends_on FROM placements";
+        const PLACEMENT: &str = "SELECT id, child_id, responsible_authority_id, host_authority_id, legal_status, placement_type, police_force, travel_minutes, starts_on, ends_on, change_reason FROM placements";
         const EPISODE: &str = "SELECT id, child_id, version, responsible_authority_id, host_authority_id, finder_authority_id, opened_at, closed_at FROM episodes";
         const EVENT: &str = "SELECT id, episode_id, at, body, recorded_by, recorded_at, corrects_event_id, correction_reason FROM events";
         const OBLIGATION: &str = "SELECT id, episode_id, child_id, authority_id, rule, share, owner_role, action, citation, activation, due, computed_at FROM obligations";
@@ -82,6 +82,7 @@ macro_rules! impl_repository {
                 travel_minutes: r.try_get("travel_minutes")?,
                 starts_on: r.try_get("starts_on")?,
                 ends_on: r.try_get("ends_on")?,
+                change_reason: r.try_get("change_reason")?,
             })
         }
 
@@ -387,9 +388,9 @@ macro_rules! impl_repository {
 
         async fn insert_placement(conn: &mut $conn, child_id: i64, p: &NewPlacement) -> Result<Placement> {
             let row = sqlx::query(
-                "INSERT INTO placements (child_id, responsible_authority_id, host_authority_id, legal_status, placement_type, police_force, travel_minutes, starts_on) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                 RETURNING id, child_id, responsible_authority_id, host_authority_id, legal_status, placement_type, police_force, travel_minutes, starts_on, ends_on",
+                "INSERT INTO placements (child_id, responsible_authority_id, host_authority_id, legal_status, placement_type, police_force, travel_minutes, starts_on, change_reason) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 RETURNING id, child_id, responsible_authority_id, host_authority_id, legal_status, placement_type, police_force, travel_minutes, starts_on, ends_on, change_reason",
             )
             .bind(child_id)
             .bind(p.responsible_authority_id)
@@ -399,9 +400,20 @@ macro_rules! impl_repository {
             .bind(&p.police_force)
             .bind(p.travel_minutes)
             .bind(&p.starts_on)
+            .bind(&p.change_reason)
             .fetch_one(&mut *conn)
             .await?;
             placement_row(&row)
+        }
+
+        /// Ends the child's current placement the day `p` starts and inserts `p`.
+        async fn move_placement(conn: &mut $conn, child_id: i64, p: &NewPlacement) -> Result<Placement> {
+            sqlx::query("UPDATE placements SET ends_on = $1 WHERE child_id = $2 AND ends_on IS NULL")
+                .bind(&p.starts_on)
+                .bind(child_id)
+                .execute(&mut *conn)
+                .await?;
+            insert_placement(conn, child_id, p).await
         }
 
         #[async_trait::async_trait]
@@ -621,12 +633,7 @@ macro_rules! impl_repository {
                 if exists.is_none() {
                     return Err(StoreError::NotFound);
                 }
-                sqlx::query("UPDATE placements SET ends_on = $1 WHERE child_id = $2 AND ends_on IS NULL")
-                    .bind(&p.starts_on)
-                    .bind(child_id)
-                    .execute(&mut *tx)
-                    .await?;
-                let placement = insert_placement(&mut tx, child_id, p).await?;
+                let placement = move_placement(&mut tx, child_id, p).await?;
                 sqlx::query("UPDATE children SET version = version + 1 WHERE id = $1").bind(child_id).execute(&mut *tx).await?;
                 append_audit(&mut tx, &AuditEntry { entity_id: Some(placement.id), ..audit.clone() }).await?;
                 tx.commit().await?;
@@ -922,7 +929,14 @@ macro_rules! impl_repository {
                     .fetch_one(&mut *tx)
                     .await?
                     .try_get("id")?;
-                    insert_placement(&mut tx, child_id, &c.placement).await?;
+                    // The first placement ends nothing: one statement fewer for most children.
+                    let mut placements = c.earlier_placements.iter().chain([&c.placement]);
+                    if let Some(first) = placements.next() {
+                        insert_placement(&mut tx, child_id, first).await?;
+                    }
+                    for p in placements {
+                        move_placement(&mut tx, child_id, p).await?;
+                    }
                     // One statement per table per child: a statement costs a round trip to the
                     // database thread, which dominates bulk loading.
                     let mut events: Vec<(i64, i64, &str)> = Vec::new();

@@ -153,6 +153,7 @@ fn placement(r: &Row<'_>) -> rusqlite::Result<Placement> {
         travel_minutes: r.get("travel_minutes")?,
         starts_on: r.get("starts_on")?,
         ends_on: r.get("ends_on")?,
+        change_reason: r.get("change_reason")?,
     })
 }
 

@@ -74,6 +74,7 @@ async fn exchange(store: Arc<dyn Repository>) -> TestResult {
         police_force: "Metropolitan Police".into(),
         travel_minutes: 0,
         starts_on: "2024-01-01".into(),
+        change_reason: None,
     };
     let mut ids = Vec::new();
     for name in ["Ada", "Ben"] {

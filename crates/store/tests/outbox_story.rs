@@ -67,6 +67,7 @@ async fn story(store: Arc<dyn Repository>) -> TestResult {
         police_force: "Metropolitan Police".into(),
         travel_minutes: 5,
         starts_on: "2024-01-01".into(),
+        change_reason: None,
     };
     let fields = ChildFields {
         name: "Ada".into(),

@@ -27,6 +27,7 @@ fn placement(responsible: i64, host: i64, starts_on: &str) -> NewPlacement {
         police_force: "Metropolitan Police".into(),
         travel_minutes: 20,
         starts_on: starts_on.into(),
+        change_reason: None,
     }
 }
 
@@ -490,7 +491,10 @@ async fn story(store: Arc<dyn Repository>) {
     let moved = store
         .add_placement(
             child.id,
-            &placement(newham.id, newham.id, "2024-10-01"),
+            &NewPlacement {
+                change_reason: Some("LAREQ".into()),
+                ..placement(newham.id, newham.id, "2024-10-01")
+            },
             &audit("write", "placement", Some(child.id)),
         )
         .await
@@ -498,6 +502,13 @@ async fn story(store: Arc<dyn Repository>) {
     let placements = store.placements(child.id).await.unwrap_or_default();
     assert_eq!(placements.len(), 2);
     assert_eq!(placements[0].ends_on.as_deref(), Some("2024-10-01"));
+    assert_eq!(
+        (
+            placements[0].change_reason.as_deref(),
+            placements[1].change_reason.as_deref()
+        ),
+        (None, Some("LAREQ"))
+    );
     assert_eq!(
         store
             .child_file(child.id)
@@ -598,7 +609,11 @@ async fn story(store: Arc<dyn Repository>) {
                 dob: "2011-02-03".into(),
                 facts: "{}".into(),
             },
-            placement: placement(merton.id, merton.id, "2023-01-01"),
+            placement: NewPlacement {
+                change_reason: Some("CARPL".into()),
+                ..placement(merton.id, merton.id, "2023-01-01")
+            },
+            earlier_placements: vec![placement(merton.id, merton.id, "2022-05-01")],
             created_at: 50,
             documents: vec![(
                 "philomena_profile".into(),
@@ -642,6 +657,21 @@ async fn story(store: Arc<dyn Repository>) {
         .unwrap_or_else(|| unreachable!("bulk file"));
     assert_eq!((file.episodes.len(), file.events.len()), (1, 2));
     assert_eq!(file.events[1].body, graded);
+    // An earlier placement ends the day the current one starts; the move's reason is kept.
+    let moves: Vec<_> = store
+        .placements(bulk_child.id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| (p.starts_on, p.ends_on, p.change_reason))
+        .collect();
+    assert_eq!(
+        moves,
+        vec![
+            ("2022-05-01".into(), Some("2023-01-01".into()), None),
+            ("2023-01-01".into(), None, Some("CARPL".into())),
+        ]
+    );
     let o = store
         .child_obligations(bulk_child.id)
         .await

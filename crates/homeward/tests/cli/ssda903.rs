@@ -140,9 +140,19 @@ fn demo_export_passes_the_dfe_validation_rules() -> TestResult {
     Ok(())
 }
 
-/// Breaks three looked-after children behind the store's back: an invalid sex code, a date of
-/// birth after the care episode began, and a missing episode that ends before it starts.
-fn break_data(db: &Path, year: &str) -> Result<(i64, i64, i64), Box<dyn std::error::Error>> {
+/// Children the broken data breaks: invalid sex, date of birth after care began, a missing
+/// episode ending before it starts, a move of placement without its reason, and one with a
+/// reason that is not a DfE code.
+struct Broken {
+    sex: i64,
+    dob: i64,
+    end: i64,
+    no_reason: i64,
+    bad_reason: i64,
+}
+
+/// Breaks five looked-after children behind the store's back (see [`Broken`]).
+fn break_data(db: &Path, year: &str) -> Result<Broken, Box<dyn std::error::Error>> {
     let start: i64 = year[..4].parse()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -185,7 +195,36 @@ fn break_data(db: &Path, year: &str) -> Result<(i64, i64, i64), Box<dyn std::err
             .bind(episode)
             .execute(&mut conn)
             .await?;
-        Ok((a, b, c))
+        // Two children who moved placement during the year: one move loses its reason, the
+        // other gets one that is not a DfE code.
+        let moved = sqlx::query(
+            "SELECT child_id, id FROM placements WHERE change_reason IS NOT NULL AND starts_on > $1 AND starts_on <= $2 \
+             AND child_id NOT IN ($3, $4, $5) ORDER BY child_id LIMIT 2",
+        )
+        .bind(format!("{start}-04-01"))
+        .bind(format!("{}-03-31", start + 1))
+        .bind(a)
+        .bind(b)
+        .bind(c)
+        .fetch_all(&mut conn)
+        .await?;
+        let [d, e] = moved.as_slice() else {
+            return Err("the demo has fewer than two placement moves in the year".into());
+        };
+        for (row, reason) in [(d, None), (e, Some("MOVED"))] {
+            sqlx::query("UPDATE placements SET change_reason = $1 WHERE id = $2")
+                .bind(reason)
+                .bind(row.try_get::<i64, _>("id")?)
+                .execute(&mut conn)
+                .await?;
+        }
+        Ok(Broken {
+            sex: a,
+            dob: b,
+            end: c,
+            no_reason: d.try_get("child_id")?,
+            bad_reason: e.try_get("child_id")?,
+        })
     })
 }
 
@@ -195,7 +234,13 @@ fn broken_data_is_caught_by_homeward_and_by_the_validator() -> TestResult {
     let db = dir.join("demo.db");
     load_demo(&db)?;
     let year = last_full_year();
-    let (bad_sex, bad_dob, bad_end) = break_data(&db, &year)?;
+    let Broken {
+        sex: bad_sex,
+        dob: bad_dob,
+        end: bad_end,
+        no_reason,
+        bad_reason,
+    } = break_data(&db, &year)?;
     let out = export(&db, &dir.join("out"), &year);
     let stderr = String::from_utf8_lossy(&out.stderr);
     // Homeward's own checks refuse the return, naming table, child and column.
@@ -212,6 +257,12 @@ fn broken_data_is_caught_by_homeward_and_by_the_validator() -> TestResult {
         stderr.contains(&format!("Missing child {bad_end} MIS_END")),
         "{stderr}"
     );
+    for child in [no_reason, bad_reason] {
+        assert!(
+            stderr.contains(&format!("Episodes child {child} REASON_PLACE_CHANGE")),
+            "{stderr}"
+        );
+    }
     let problems = std::fs::read_to_string(dir.join("out/problems.csv"))?;
     assert!(
         problems.starts_with("TABLE,CHILD,COLUMN,PROBLEM\n"),
@@ -236,6 +287,14 @@ fn broken_data_is_caught_by_homeward_and_by_the_validator() -> TestResult {
         "{errors:?}"
     );
     assert!(flagged(bad_end, "Missing"), "{errors:?}");
+    // Rule 225: a change of placement needs its reason; rule 1009: the reason must be a code.
+    let rule = |code: &str, child: i64| {
+        errors
+            .iter()
+            .any(|(r, _, c)| r == code && *c == child.to_string())
+    };
+    assert!(rule("225", no_reason), "{errors:?}");
+    assert!(rule("1009", bad_reason), "{errors:?}");
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }

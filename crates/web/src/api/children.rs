@@ -76,6 +76,12 @@ pub struct PlacementBody {
     pub travel_minutes: i64,
     /// First day `YYYY-MM-DD`.
     pub starts_on: String,
+    /// Why the child moved here from the previous placement, as the DfE SSDA903 return codes
+    /// it (`REASON_PLACE_CHANGE`: `CARPL`, `CLOSE`, `ALLEG`, `STAND`, `APPRR`, `CREQB`, `CREQO`,
+    /// `CHILD`, `LAREQ`, `PLACE`, `CUSTOD`, `OTHER`); the return needs it for every change of
+    /// placement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_reason: Option<String>,
 }
 
 /// A placement.
@@ -208,6 +214,7 @@ fn placement_view(authorities: &[Authority], p: &store::Placement) -> PlacementV
             police_force: Some(p.police_force.clone()),
             travel_minutes: p.travel_minutes,
             starts_on: p.starts_on.clone(),
+            change_reason: p.change_reason.clone(),
         },
         ends_on: p.ends_on.clone(),
     }
@@ -297,6 +304,19 @@ async fn check_placement(
         ));
     }
     check_date(&format!("{prefix}.starts_on"), &p.starts_on)?;
+    if let Some(reason) = p
+        .change_reason
+        .as_deref()
+        .filter(|r| !store::is_change_reason(r))
+    {
+        return Err(ApiError::validation(
+            format!("{prefix}.change_reason"),
+            format!(
+                "`{reason}` is not a DfE reason for a placement change; use one of {}",
+                store::CHANGE_REASONS.map(|(c, _)| c).join(", ")
+            ),
+        ));
+    }
     Ok(NewPlacement {
         responsible_authority_id: responsible.id,
         host_authority_id: host.id,
@@ -309,6 +329,7 @@ async fn check_placement(
             .unwrap_or(host.police_force),
         travel_minutes: p.travel_minutes,
         starts_on: p.starts_on.clone(),
+        change_reason: p.change_reason.clone(),
     })
 }
 

@@ -173,6 +173,14 @@ fn bad_requests_are_rejected_with_the_field_and_change_nothing() {
             ),
             (
                 Method::POST,
+                format!("/api/v1/children/{child}/placements"),
+                json!({"responsible_authority": "NEWHAM", "host_authority": "NEWHAM", "legal_status": "s20", "placement_type": "foster", "starts_on": "2024-05-01", "change_reason": "carpl"}),
+                &[],
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "$.change_reason",
+            ),
+            (
+                Method::POST,
                 format!("/api/v1/children/{child}/documents"),
                 json!({"kind": "diary", "body": {}}),
                 &[],
@@ -238,5 +246,34 @@ fn bad_requests_are_rejected_with_the_field_and_change_nothing() {
             before,
             "a rejected request changed something"
         );
+    });
+}
+
+#[test]
+fn a_placement_change_keeps_its_dfe_reason() {
+    on_both(|app| async move {
+        let (child, _) = app.seed_child().await;
+        let sw = "social_worker.newham";
+        let r = app
+            .post(
+                &format!("/api/v1/children/{child}/placements"),
+                sw,
+                json!({"responsible_authority": "NEWHAM", "host_authority": "NEWHAM", "legal_status": "s20", "placement_type": "foster", "starts_on": "2024-05-01", "change_reason": "CREQB"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        assert_eq!(r.json["change_reason"], "CREQB");
+        let list = app
+            .get(&format!("/api/v1/children/{child}/placements"), sw)
+            .await;
+        let reasons: Vec<Value> = list
+            .json
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| p["change_reason"].clone())
+            .collect();
+        // The first placement records no change; the move records why.
+        assert_eq!(reasons, vec![Value::Null, json!("CREQB")], "{}", list.text);
     });
 }

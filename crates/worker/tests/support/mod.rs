@@ -205,7 +205,9 @@ pub fn child(
             police_force: host.police_force.clone(),
             travel_minutes: 10,
             starts_on: "2024-01-01".into(),
+            change_reason: None,
         },
+        earlier_placements: Vec::new(),
         created_at: opened - 3_600_000_000,
         episodes: vec![BulkEpisode {
             opened_at: opened,
