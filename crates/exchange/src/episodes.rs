@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use serde::Deserialize;
-use store::{Episode, EventRecord, ExchangeSnapshot, Repository, StoreError};
+use store::{Episode, EventRecord, ExchangeSnapshot, Repository, SnapshotChildren, StoreError};
 
 /// One episode as the returns read it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -173,16 +173,18 @@ pub fn view(episode: &Episode, events: &[EventRecord]) -> EpisodeView {
     v
 }
 
-/// Reads the snapshot of episodes opened in `[from, to)`, each episode read into its view as its
-/// events stream past (the events themselves are not kept).
+/// Reads the snapshot of episodes opened in `[from, to)` (with the children `children` names),
+/// each episode read into its view as its events stream past (the events themselves are not
+/// kept).
 pub async fn read(
     store: &dyn Repository,
     from: i64,
     to: i64,
+    children: SnapshotChildren,
 ) -> Result<(ExchangeSnapshot, Vec<EpisodeView>), StoreError> {
     let mut views = Vec::new();
     let snapshot = store
-        .exchange_snapshot(from, to, &mut |episode, events| {
+        .exchange_snapshot(from, to, children, &mut |episode, events| {
             views.push(view(episode, events));
         })
         .await?;

@@ -206,6 +206,7 @@ async fn compliance(setup: Setup, args: RangeArgs) -> Result<String, Failure> {
         "compliance",
         period.start_micros() - COMPLIANCE_LOOKBACK,
         period.end_micros(),
+        store::SnapshotChildren::WithEpisodes,
     )
     .await?;
     let mut ids: Vec<i64> = views.iter().map(|v| v.child_id).collect();
@@ -281,6 +282,7 @@ async fn weekly(args: DateArgs) -> Result<String, Failure> {
         "weekly",
         week.start_micros() - WEEKLY_LOOKBACK,
         week.end_micros(),
+        store::SnapshotChildren::WithEpisodes,
     )
     .await?;
     let now = web::micros(jiff::Timestamp::now());
@@ -307,6 +309,7 @@ async fn annex_a(args: DateArgs) -> Result<String, Failure> {
         "annex-a",
         period.start_micros() - ANNEX_A_LOOKBACK,
         period.end_micros(),
+        store::SnapshotChildren::WithEpisodes,
     )
     .await?;
     let rows = exchange::annex_a::build(&snapshot, &views, &period);
@@ -334,10 +337,16 @@ struct Reading {
 
 /// Opens the store and reads the snapshot an export needs between `from` and `to`, with the
 /// episodes read, auditing the read (the same first step for every snapshot export).
-async fn read(database: Option<&str>, what: &str, from: i64, to: i64) -> Result<Reading, Failure> {
+async fn read(
+    database: Option<&str>,
+    what: &str,
+    from: i64,
+    to: i64,
+    children: store::SnapshotChildren,
+) -> Result<Reading, Failure> {
     let store = open(database).await?;
     let bar = spinner("reading the store");
-    let (snapshot, views) = exchange::episodes::read(store.as_ref(), from, to)
+    let (snapshot, views) = exchange::episodes::read(store.as_ref(), from, to, children)
         .await
         .map_err(Failure::runtime)?;
     store
@@ -372,6 +381,7 @@ async fn quarterly(setup: Setup, args: QuarterArgs) -> Result<String, Failure> {
         "quarterly",
         triggers.look_back(quarter.start_micros()),
         quarter.end_micros(),
+        store::SnapshotChildren::WithEpisodes,
     )
     .await?;
     bar.set_message("counting");
@@ -400,6 +410,8 @@ async fn ssda903(args: YearArgs) -> Result<String, Failure> {
         "ssda903",
         year.start_micros(),
         year.end_micros(),
+        // Every child: the Header lists looked-after children with no episode too.
+        store::SnapshotChildren::All,
     )
     .await?;
     bar.set_message("building the tables");
@@ -517,6 +529,8 @@ async fn police_list(setup: Setup, args: PoliceListArgs) -> Result<String, Failu
         store.as_ref(),
         earliest - MATCH_WINDOW_DAYS * 86_400_000_000,
         i64::MAX,
+        // Rows are matched by name and date of birth against every child.
+        store::SnapshotChildren::All,
     )
     .await
     .map_err(Failure::runtime)?;

@@ -20,7 +20,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use exchange::{EpisodeVisitor, ExchangeSnapshot, ImportChild, ImportEpisode, ImportOutcome};
+pub use exchange::{
+    EpisodeVisitor, ExchangeSnapshot, ImportChild, ImportEpisode, ImportOutcome, SnapshotChildren,
+};
 pub use model::*;
 pub use outbox::{NewOutbox, OpenEpisode, OutboxRecord, Schedule, ScheduleOutcome};
 pub use placement_change::{CHANGE_REASONS, is_change_reason};
@@ -363,13 +365,14 @@ pub trait Repository: Send + Sync {
     /// Children of an authority (responsible or host) missing now, with their last risk level.
     async fn open_episodes(&self, authority_id: i64) -> Result<Vec<OpenEpisode>>;
     // --- exchange (returns, exports, imports) ---
-    /// Every authority, child and placement, and the episodes opened in `[opened_from,
-    /// opened_to)`, each handed to `visit` with its events: what returns and exports read, in
-    /// one pass.
+    /// Every authority, the children `children` names with their placements, and the episodes
+    /// opened in `[opened_from, opened_to)`, each handed to `visit` with its events: what
+    /// returns and exports read, in one pass.
     async fn exchange_snapshot(
         &self,
         opened_from: i64,
         opened_to: i64,
+        children: SnapshotChildren,
         visit: EpisodeVisitor<'_>,
     ) -> Result<ExchangeSnapshot>;
     /// Appends imported events (opening episodes where asked) and recomputes each child's

@@ -57,10 +57,20 @@ impl PostgresStore {
         &self,
         opened_from: i64,
         opened_to: i64,
+        scope: crate::SnapshotChildren,
         visit: crate::EpisodeVisitor<'_>,
     ) -> Result<crate::ExchangeSnapshot> {
         use futures_util::TryStreamExt;
-        let q = Self::snapshot_queries();
+        let q = Self::snapshot_queries(scope);
+        let scoped = q.scoped;
+        let windowed = |sql: String| {
+            let query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            if scoped {
+                query.bind(opened_from).bind(opened_to)
+            } else {
+                query
+            }
+        };
         let mut conn = self.pool.acquire().await?;
         let authorities = sqlx::query(sqlx::AssertSqlSafe(q.authorities))
             .fetch_all(&mut *conn)
@@ -68,13 +78,13 @@ impl PostgresStore {
             .iter()
             .map(authority_row)
             .collect::<Result<Vec<_>>>()?;
-        let children = sqlx::query(sqlx::AssertSqlSafe(q.children))
+        let children = windowed(q.children)
             .fetch_all(&mut *conn)
             .await?
             .iter()
             .map(child_row)
             .collect::<Result<Vec<_>>>()?;
-        let placements = sqlx::query(sqlx::AssertSqlSafe(q.placements))
+        let placements = windowed(q.placements)
             .fetch_all(&mut *conn)
             .await?
             .iter()

@@ -1237,8 +1237,8 @@ macro_rules! impl_repository {
             }
 
             // --- exchange: SQL in exchange.rs ---
-            async fn exchange_snapshot(&self, opened_from: i64, opened_to: i64, visit: crate::EpisodeVisitor<'_>) -> Result<crate::ExchangeSnapshot> {
-                self.exchange_snapshot_sql(opened_from, opened_to, visit).await
+            async fn exchange_snapshot(&self, opened_from: i64, opened_to: i64, children: crate::SnapshotChildren, visit: crate::EpisodeVisitor<'_>) -> Result<crate::ExchangeSnapshot> {
+                self.exchange_snapshot_sql(opened_from, opened_to, children, visit).await
             }
 
             async fn import_events(&self, children: &[crate::ImportChild], recompute: Recompute<'_>, audit: &AuditEntry) -> Result<crate::ImportOutcome> {

@@ -70,11 +70,12 @@ impl SqliteStore {
         &self,
         opened_from: i64,
         opened_to: i64,
+        scope: crate::SnapshotChildren,
         visit: crate::EpisodeVisitor<'_>,
     ) -> Result<crate::ExchangeSnapshot> {
         crate::sqlite_bulk::snapshot(
             &self.path,
-            Self::snapshot_queries(),
+            Self::snapshot_queries(scope),
             opened_from,
             opened_to,
             visit,

@@ -78,10 +78,11 @@ fn read(
     conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
     let read = conn.transaction()?;
     let window = [opened_from, opened_to];
+    let child_params = || rusqlite::params_from_iter(&window[..if q.scoped { 2 } else { 0 }]);
     let records = ExchangeSnapshot {
         authorities: all(&read, &q.authorities, [], AUTHORITY)?,
-        children: all(&read, &q.children, [], CHILD)?,
-        placements: all(&read, &q.placements, [], PLACEMENT)?,
+        children: all(&read, &q.children, child_params(), CHILD)?,
+        placements: all(&read, &q.placements, child_params(), PLACEMENT)?,
         episodes: all(&read, &q.episodes, window, EPISODE)?,
     };
     if tx.blocking_send(Part::Records(records)).is_err() {

@@ -167,18 +167,47 @@ async fn exchange(store: Arc<dyn Repository>) -> TestResult {
     // The snapshot: all children and placements, only the episodes opened in the window.
     let mut visited = Vec::new();
     let snap = store
-        .exchange_snapshot(4_000_000, 10_000_000, &mut |episode, events| {
-            visited.push((
-                episode.id,
-                events.iter().map(|e| e.episode_id).collect::<Vec<_>>(),
-            ));
-        })
+        .exchange_snapshot(
+            4_000_000,
+            10_000_000,
+            SnapshotChildren::All,
+            &mut |episode, events| {
+                visited.push((
+                    episode.id,
+                    events.iter().map(|e| e.episode_id).collect::<Vec<_>>(),
+                ));
+            },
+        )
         .await?;
     assert_eq!(snap.children.len(), 2);
     assert_eq!(snap.placements.len(), 2);
     assert_eq!(snap.episodes.len(), 1);
     let id = snap.episodes[0].id;
     assert_eq!(visited, vec![(id, vec![id, id])]);
+
+    // Scoped to the window's children: only the child with an episode in it, and its placement.
+    let scoped = store
+        .exchange_snapshot(
+            4_000_000,
+            10_000_000,
+            SnapshotChildren::WithEpisodes,
+            &mut |_, _| {},
+        )
+        .await?;
+    let child = snap.episodes[0].child_id;
+    assert_eq!(
+        scoped.children.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![child]
+    );
+    assert_eq!(
+        scoped
+            .placements
+            .iter()
+            .map(|p| p.child_id)
+            .collect::<Vec<_>>(),
+        vec![child]
+    );
+    assert_eq!(scoped.episodes, snap.episodes);
     Ok(())
 }
 

@@ -30,7 +30,9 @@ fn fingerprint(db: &Path) -> Result<String, Box<dyn std::error::Error>> {
         let store = store::open(db.to_str().unwrap_or_default()).await?;
         let mut events = 0;
         let snap = store
-            .exchange_snapshot(0, i64::MAX, &mut |_, e| events += e.len())
+            .exchange_snapshot(0, i64::MAX, store::SnapshotChildren::All, &mut |_, e| {
+                events += e.len()
+            })
             .await?;
         let mut obligations = 0;
         for c in &snap.children {
@@ -49,7 +51,9 @@ fn fingerprint(db: &Path) -> Result<String, Box<dyn std::error::Error>> {
 fn settled_child(db: &Path) -> Result<(i64, String, String), Box<dyn std::error::Error>> {
     runtime()?.block_on(async {
         let store = store::open(db.to_str().unwrap_or_default()).await?;
-        let (snap, views) = exchange::episodes::read(store.as_ref(), 0, i64::MAX).await?;
+        let (snap, views) =
+            exchange::episodes::read(store.as_ref(), 0, i64::MAX, store::SnapshotChildren::All)
+                .await?;
         let child = snap
             .children
             .iter()
@@ -123,8 +127,13 @@ fn a_good_list_opens_episodes_and_recomputes_obligations() -> TestResult {
         let store = store::open(db.to_str().unwrap_or_default()).await?;
         let file = store.child_file(id).await?.ok_or("child")?;
         let episode = file.episodes.last().ok_or("episode")?;
-        let (_, views) =
-            exchange::episodes::read(store.as_ref(), episode.opened_at, i64::MAX).await?;
+        let (_, views) = exchange::episodes::read(
+            store.as_ref(),
+            episode.opened_at,
+            i64::MAX,
+            store::SnapshotChildren::WithEpisodes,
+        )
+        .await?;
         let v = views.iter().find(|v| v.id == episode.id).ok_or("view")?;
         assert_eq!(v.police_ref.as_deref(), Some("MP-77"));
         assert_eq!(v.risk.as_deref(), Some("high"));
