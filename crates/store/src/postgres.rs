@@ -49,3 +49,4 @@ crate::outbox::impl_outbox!(PostgresStore, PgConnection);
 crate::shared::impl_repository!(PostgresStore, PgConnection, Backend::Postgres);
 crate::patterns::impl_pattern_reads!(PostgresStore);
 crate::exchange::impl_exchange!(PostgresStore, PgConnection);
+crate::import::impl_import!(PostgresStore, PgConnection);
