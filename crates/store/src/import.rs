@@ -347,11 +347,11 @@ macro_rules! impl_import {
                     }
                 }
                 // Rows that differ only by ID are interchangeable, so new IDs are handed back
-                // by (child, opened) whatever order RETURNING gives them in.
-                let mut opened: std::collections::HashMap<(i64, i64), Vec<i64>> = std::collections::HashMap::new();
+                // by (child, opened, version) whatever order RETURNING gives them in.
+                let mut opened: std::collections::HashMap<(i64, i64, i64), Vec<i64>> = std::collections::HashMap::new();
                 for chunk in new_episodes.chunks(CHUNK) {
                     let sql = format!(
-                        "INSERT INTO episodes (child_id, version, responsible_authority_id, host_authority_id, opened_at) VALUES {} RETURNING id, child_id, opened_at",
+                        "INSERT INTO episodes (child_id, version, responsible_authority_id, host_authority_id, opened_at) VALUES {} RETURNING id, child_id, opened_at, version",
                         values(1, chunk.len(), 5)
                     );
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -359,7 +359,7 @@ macro_rules! impl_import {
                         q = q.bind(*child_id).bind(1 + e.events.len() as i64).bind(*responsible).bind(*host).bind(e.opened_at);
                     }
                     for r in q.fetch_all(&mut *tx).await? {
-                        opened.entry((r.try_get("child_id")?, r.try_get("opened_at")?)).or_default().push(r.try_get("id")?);
+                        opened.entry((r.try_get("child_id")?, r.try_get("opened_at")?, r.try_get("version")?)).or_default().push(r.try_get("id")?);
                     }
                     outcome.episodes_opened += chunk.len();
                 }
@@ -370,7 +370,10 @@ macro_rules! impl_import {
                     for e in &c.episodes {
                         let episode_id = match e.episode_id {
                             Some(id) => id,
-                            None => opened.get_mut(&(c.child_id, e.opened_at)).and_then(Vec::pop).ok_or(StoreError::NotFound)?,
+                            None => opened
+                                .get_mut(&(c.child_id, e.opened_at, 1 + e.events.len() as i64))
+                                .and_then(Vec::pop)
+                                .ok_or(StoreError::NotFound)?,
                         };
                         for event in &e.events {
                             if let Some((corrected, _)) = &event.correction {
