@@ -20,7 +20,7 @@
 //! the child's episode still open, else a new episode. It adds what Homeward does not yet know:
 //! the report (`reported_missing`), a changed risk grade (`risk_graded`), and when found or
 //! returned the `located` / `returned` events — the same events the API records, so the
-//! engine recomputes the child's obligations and each write is audited. A row saying
+//! engine recomputes the child's obligations and each child written is audited. A row saying
 //! `missing` for an episode Homeward already has ended adds nothing (the list lags behind), so
 //! importing the same list twice adds nothing the second time.
 
