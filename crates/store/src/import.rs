@@ -32,9 +32,16 @@ pub struct ImportCandidates {
     pub events: Vec<EventRecord>,
 }
 
-/// Rows per multi-row statement: at most 11 parameters a row keeps every statement far inside
-/// both backends' parameter limits (SQLite 32,766; PostgreSQL 65,535).
-pub(crate) const CHUNK: usize = 500;
+/// Parameters per statement. SQLite maps each bound parameter to its `$N` name by scanning
+/// the statement's list of names (sqlx asks for every parameter's name), so binding costs grow
+/// with the square of a statement's parameters: thousands per statement spent most of the
+/// import there. A few hundred keep that small while still saving most round trips.
+const PARAMS: usize = 300;
+
+/// Rows per multi-row statement of `columns` parameters each.
+pub(crate) const fn rows_per(columns: usize) -> usize {
+    PARAMS / columns
+}
 
 /// `$first, $first+1, …` for `n` values: an `IN (…)` list.
 pub(crate) fn in_list(first: usize, n: usize) -> String {
@@ -56,7 +63,7 @@ pub(crate) fn values(first: usize, rows: usize, columns: usize) -> String {
 /// (whose row readers and audit chain it reuses).
 macro_rules! impl_import {
     ($store:ty, $conn:ty) => {
-        use crate::import::{ChildKey, ImportCandidates, CHUNK, in_list, values};
+        use crate::import::{ChildKey, ImportCandidates, in_list, rows_per, values};
 
         /// Appends audit rows inside the caller's transaction: the chain head is locked and
         /// read once, the hashes are chained in memory, and the rows go in with multi-row
@@ -75,7 +82,7 @@ macro_rules! impl_import {
                 rows.push((id, e, std::mem::replace(&mut last_hash, hash.clone()), hash));
                 last_id = id;
             }
-            for chunk in rows.chunks(CHUNK) {
+            for chunk in rows.chunks(rows_per(10)) {
                 let sql = format!(
                     "INSERT INTO audit_log (id, at, user_id, action, entity, entity_id, child_id, remote_addr, prev_hash, hash) VALUES {}",
                     values(1, chunk.len(), 10)
@@ -95,91 +102,87 @@ macro_rules! impl_import {
             Ok(())
         }
 
-        /// The files of many children, as [`load_child_file`] reads one, with one query per
-        /// table per chunk of children. Every child must exist.
-        async fn load_child_files(conn: &mut $conn, child_ids: &[i64]) -> Result<Vec<ChildFile>> {
-            let authorities: std::collections::HashMap<i64, Authority> =
-                sqlx::query(sqlx::AssertSqlSafe(format!("{AUTHORITY} ORDER BY id")))
-                    .fetch_all(&mut *conn)
-                    .await?
-                    .iter()
-                    .map(|r| authority_row(r).map(|a| (a.id, a)))
-                    .collect::<Result<_>>()?;
-            let mut files = Vec::with_capacity(child_ids.len());
-            for chunk in child_ids.chunks(CHUNK) {
-                let list = in_list(1, chunk.len());
-                let bind_all = |sql: String| {
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                    for id in chunk {
-                        q = q.bind(*id);
-                    }
-                    q
-                };
-                let mut children: std::collections::HashMap<i64, Child> = bind_all(format!("{CHILD} WHERE id IN ({list})"))
-                    .fetch_all(&mut *conn)
-                    .await?
-                    .iter()
-                    .map(|r| child_row(r).map(|c| (c.id, c)))
-                    .collect::<Result<_>>()?;
-                let placements = bind_all(format!("{PLACEMENT} WHERE child_id IN ({list}) ORDER BY child_id, id"))
-                    .fetch_all(&mut *conn)
-                    .await?
-                    .iter()
-                    .map(placement_row)
-                    .collect::<Result<Vec<_>>>()?;
-                let episodes = bind_all(format!("{EPISODE} WHERE child_id IN ({list}) ORDER BY id"))
-                    .fetch_all(&mut *conn)
-                    .await?
-                    .iter()
-                    .map(episode_row)
-                    .collect::<Result<Vec<_>>>()?;
-                let events = bind_all(format!(
-                    "{EVENT} WHERE episode_id IN (SELECT id FROM episodes WHERE child_id IN ({list})) ORDER BY id"
-                ))
+        /// The files of up to [`rows_per`]`(1)` children, as [`load_child_file`] reads one,
+        /// with one query per table; `authorities` are every authority by ID. Every child must
+        /// exist.
+        async fn load_child_files(
+            conn: &mut $conn,
+            chunk: &[i64],
+            authorities: &std::collections::HashMap<i64, Authority>,
+        ) -> Result<Vec<ChildFile>> {
+            let mut files = Vec::with_capacity(chunk.len());
+            let list = in_list(1, chunk.len());
+            let bind_all = |sql: String| {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q
+            };
+            let mut children: std::collections::HashMap<i64, Child> = bind_all(format!("{CHILD} WHERE id IN ({list})"))
                 .fetch_all(&mut *conn)
                 .await?
                 .iter()
-                .map(event_row)
+                .map(|r| child_row(r).map(|c| (c.id, c)))
+                .collect::<Result<_>>()?;
+            let placements = bind_all(format!("{PLACEMENT} WHERE child_id IN ({list}) ORDER BY child_id, id"))
+                .fetch_all(&mut *conn)
+                .await?
+                .iter()
+                .map(placement_row)
                 .collect::<Result<Vec<_>>>()?;
-                let mut by_child: std::collections::HashMap<i64, ChildFile> = std::collections::HashMap::with_capacity(chunk.len());
-                for id in chunk {
-                    let child = children.remove(id).ok_or(StoreError::NotFound)?;
-                    by_child.insert(*id, ChildFile { child, placement: None, episodes: Vec::new(), events: Vec::new(), authorities: Vec::new() });
+            let episodes = bind_all(format!("{EPISODE} WHERE child_id IN ({list}) ORDER BY id"))
+                .fetch_all(&mut *conn)
+                .await?
+                .iter()
+                .map(episode_row)
+                .collect::<Result<Vec<_>>>()?;
+            let events = bind_all(format!(
+                "{EVENT} WHERE episode_id IN (SELECT id FROM episodes WHERE child_id IN ({list})) ORDER BY id"
+            ))
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(event_row)
+            .collect::<Result<Vec<_>>>()?;
+            let mut by_child: std::collections::HashMap<i64, ChildFile> = std::collections::HashMap::with_capacity(chunk.len());
+            for id in chunk {
+                let child = children.remove(id).ok_or(StoreError::NotFound)?;
+                by_child.insert(*id, ChildFile { child, placement: None, episodes: Vec::new(), events: Vec::new(), authorities: Vec::new() });
+            }
+            // Authorities referred to by any placement or episode, as load_child_file reads them.
+            let mut referred: std::collections::HashMap<i64, std::collections::BTreeSet<i64>> = std::collections::HashMap::new();
+            for p in placements {
+                referred.entry(p.child_id).or_default().extend([p.responsible_authority_id, p.host_authority_id]);
+                if let Some(f) = by_child.get_mut(&p.child_id)
+                    && p.ends_on.is_none()
+                {
+                    // Ordered by ID: the last open placement is the current one.
+                    f.placement = Some(p);
                 }
-                // Authorities referred to by any placement or episode, as load_child_file reads them.
-                let mut referred: std::collections::HashMap<i64, std::collections::BTreeSet<i64>> = std::collections::HashMap::new();
-                for p in placements {
-                    referred.entry(p.child_id).or_default().extend([p.responsible_authority_id, p.host_authority_id]);
-                    if let Some(f) = by_child.get_mut(&p.child_id)
-                        && p.ends_on.is_none()
-                    {
-                        // Ordered by ID: the last open placement is the current one.
-                        f.placement = Some(p);
-                    }
+            }
+            let mut child_of = std::collections::HashMap::with_capacity(episodes.len());
+            for e in episodes {
+                referred.entry(e.child_id).or_default().extend([Some(e.responsible_authority_id), Some(e.host_authority_id), e.finder_authority_id].into_iter().flatten());
+                child_of.insert(e.id, e.child_id);
+                if let Some(f) = by_child.get_mut(&e.child_id) {
+                    f.episodes.push(e);
                 }
-                let mut child_of = std::collections::HashMap::with_capacity(episodes.len());
-                for e in episodes {
-                    referred.entry(e.child_id).or_default().extend([Some(e.responsible_authority_id), Some(e.host_authority_id), e.finder_authority_id].into_iter().flatten());
-                    child_of.insert(e.id, e.child_id);
-                    if let Some(f) = by_child.get_mut(&e.child_id) {
-                        f.episodes.push(e);
-                    }
+            }
+            for e in events {
+                if let Some(f) = child_of.get(&e.episode_id).and_then(|c| by_child.get_mut(c)) {
+                    f.events.push(e);
                 }
-                for e in events {
-                    if let Some(f) = child_of.get(&e.episode_id).and_then(|c| by_child.get_mut(c)) {
-                        f.events.push(e);
-                    }
-                }
-                for id in chunk {
-                    let mut file = by_child.remove(id).ok_or(StoreError::NotFound)?;
-                    file.authorities = referred
-                        .get(id)
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|a| authorities.get(a).cloned())
-                        .collect();
-                    files.push(file);
-                }
+            }
+            for id in chunk {
+                let mut file = by_child.remove(id).ok_or(StoreError::NotFound)?;
+                file.authorities = referred
+                    .get(id)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|a| authorities.get(a).cloned())
+                    .collect();
+                files.push(file);
             }
             Ok(files)
         }
@@ -188,21 +191,36 @@ macro_rules! impl_import {
         /// files, and schedules each for the scheduler to look at again `now` (what
         /// [`replace_obligations`] does for one child).
         async fn replace_obligations_of(conn: &mut $conn, child_ids: &[i64], now: i64, recompute: Recompute<'_>) -> Result<()> {
-            let files = load_child_files(conn, child_ids).await?;
-            let mut computed = Vec::new();
-            for file in &files {
-                for o in recompute(file).map_err(StoreError::Evaluation)? {
-                    computed.push((file.child.id, o));
+            let authorities: std::collections::HashMap<i64, Authority> =
+                sqlx::query(sqlx::AssertSqlSafe(format!("{AUTHORITY} ORDER BY id")))
+                    .fetch_all(&mut *conn)
+                    .await?
+                    .iter()
+                    .map(|r| authority_row(r).map(|a| (a.id, a)))
+                    .collect::<Result<_>>()?;
+            // A chunk of children at a time, so only a chunk of files is ever held.
+            for chunk in child_ids.chunks(rows_per(1)) {
+                let mut computed = Vec::new();
+                for file in &load_child_files(conn, chunk, &authorities).await? {
+                    for o in recompute(file).map_err(StoreError::Evaluation)? {
+                        computed.push((file.child.id, o));
+                    }
                 }
+                replace_chunk(conn, chunk, &computed, now).await?;
             }
-            drop(files);
-            for chunk in child_ids.chunks(CHUNK) {
-                let sql = format!("DELETE FROM obligations WHERE child_id IN ({})", in_list(1, chunk.len()));
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for id in chunk {
-                    q = q.bind(*id);
-                }
-                q.execute(&mut *conn).await?;
+            Ok(())
+        }
+
+        /// Replaces the stored obligations of a chunk of children with `computed` and
+        /// schedules them for `now`.
+        async fn replace_chunk(conn: &mut $conn, chunk: &[i64], computed: &[(i64, NewObligation)], now: i64) -> Result<()> {
+            let sql = format!("DELETE FROM obligations WHERE child_id IN ({})", in_list(1, chunk.len()));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.execute(&mut *conn).await?;
+            for chunk in chunk.chunks(rows_per(2)) {
                 let sql = format!(
                     "INSERT INTO child_schedule (child_id, next_check) VALUES {} \
                      ON CONFLICT (child_id) DO UPDATE SET next_check = excluded.next_check",
@@ -214,7 +232,7 @@ macro_rules! impl_import {
                 }
                 q.execute(&mut *conn).await?;
             }
-            for chunk in computed.chunks(CHUNK) {
+            for chunk in computed.chunks(rows_per(11)) {
                 let sql = format!(
                     "INSERT INTO obligations (episode_id, child_id, authority_id, rule, share, owner_role, action, citation, activation, due, computed_at) VALUES {}",
                     values(1, chunk.len(), 11)
@@ -233,8 +251,8 @@ macro_rules! impl_import {
             async fn import_candidates_sql(&self, child_ids: &[i64], names: &[String], opened_from: i64) -> Result<ImportCandidates> {
                 let mut conn = self.pool.acquire().await?;
                 let mut children = std::collections::BTreeMap::new();
-                let lookups = child_ids.chunks(CHUNK).map(|c| ("id", c.iter().map(|id| Key::Id(*id)).collect::<Vec<_>>()))
-                    .chain(names.chunks(CHUNK).map(|c| ("name", c.iter().map(|n| Key::Name(n.as_str())).collect())));
+                let lookups = child_ids.chunks(rows_per(1)).map(|c| ("id", c.iter().map(|id| Key::Id(*id)).collect::<Vec<_>>()))
+                    .chain(names.chunks(rows_per(1)).map(|c| ("name", c.iter().map(|n| Key::Name(n.as_str())).collect())));
                 enum Key<'a> { Id(i64), Name(&'a str) }
                 for (column, keys) in lookups {
                     let sql = format!("SELECT id, name, dob FROM children WHERE {column} IN ({})", in_list(1, keys.len()));
@@ -252,7 +270,7 @@ macro_rules! impl_import {
                 }
                 let ids: Vec<i64> = children.keys().copied().collect();
                 let (mut episodes, mut events) = (Vec::new(), Vec::new());
-                for chunk in ids.chunks(CHUNK) {
+                for chunk in ids.chunks(rows_per(1) - 1) {
                     let list = in_list(2, chunk.len());
                     let bind_all = |sql: String| {
                         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(opened_from);
@@ -298,7 +316,7 @@ macro_rules! impl_import {
                     }
                 }
                 for (n, episodes) in &bumps {
-                    for chunk in episodes.chunks(CHUNK) {
+                    for chunk in episodes.chunks(rows_per(1) - 1) {
                         let sql = format!("UPDATE episodes SET version = version + $1 WHERE id IN ({}) RETURNING id, child_id", in_list(2, chunk.len()));
                         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(*n);
                         for (id, _) in chunk {
@@ -325,7 +343,7 @@ macro_rules! impl_import {
                 // New episodes open under each child's current placement.
                 let opening: Vec<i64> = children.iter().filter(|c| c.episodes.iter().any(|e| e.episode_id.is_none())).map(|c| c.child_id).collect();
                 let mut current = std::collections::HashMap::with_capacity(opening.len());
-                for chunk in opening.chunks(CHUNK) {
+                for chunk in opening.chunks(rows_per(1)) {
                     let sql = format!(
                         "SELECT child_id, responsible_authority_id, host_authority_id FROM placements WHERE child_id IN ({}) AND ends_on IS NULL ORDER BY child_id, id",
                         in_list(1, chunk.len())
@@ -349,7 +367,7 @@ macro_rules! impl_import {
                 // Rows that differ only by ID are interchangeable, so new IDs are handed back
                 // by (child, opened, version) whatever order RETURNING gives them in.
                 let mut opened: std::collections::HashMap<(i64, i64, i64), Vec<i64>> = std::collections::HashMap::new();
-                for chunk in new_episodes.chunks(CHUNK) {
+                for chunk in new_episodes.chunks(rows_per(5)) {
                     let sql = format!(
                         "INSERT INTO episodes (child_id, version, responsible_authority_id, host_authority_id, opened_at) VALUES {} RETURNING id, child_id, opened_at, version",
                         values(1, chunk.len(), 5)
@@ -390,7 +408,7 @@ macro_rules! impl_import {
                         }
                     }
                 }
-                for chunk in events.chunks(CHUNK) {
+                for chunk in events.chunks(rows_per(7)) {
                     let sql = format!(
                         "INSERT INTO events (episode_id, at, body, recorded_by, recorded_at, corrects_event_id, correction_reason) VALUES {}",
                         values(1, chunk.len(), 7)
