@@ -211,11 +211,42 @@ macro_rules! impl_import {
             Ok(())
         }
 
-        /// Replaces the stored obligations of a chunk of children with `computed` and
-        /// schedules them for `now`.
+        /// Makes the stored obligations of a chunk of children exactly `computed`, all computed
+        /// at `now`, and schedules the children for `now`. A stored obligation the engine still
+        /// gives is kept and re-stamped rather than deleted and inserted again: on a table of
+        /// millions of rows each insert and delete updates two indexes at random places, and
+        /// most of a child's obligations (those of its earlier episodes) do not change when a
+        /// report is added.
         async fn replace_chunk(conn: &mut $conn, chunk: &[i64], computed: &[(i64, NewObligation)], now: i64) -> Result<()> {
-            let sql = format!("DELETE FROM obligations WHERE child_id IN ({})", in_list(1, chunk.len()));
+            let sql = format!("{OBLIGATION} WHERE child_id IN ({})", in_list(1, chunk.len()));
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            let stored = q.fetch_all(&mut *conn).await?.iter().map(obligation_row).collect::<Result<Vec<_>>>()?;
+            let mut unmatched: std::collections::HashMap<_, Vec<i64>> = std::collections::HashMap::new();
+            for o in &stored {
+                let key = (o.child_id, o.episode_id, o.authority_id, o.rule.as_str(), o.share.as_deref(), o.owner_role.as_str(), o.action.as_str(), o.citation.as_str(), o.activation, o.due);
+                unmatched.entry(key).or_default().push(o.id);
+            }
+            let mut new = Vec::new();
+            for (child_id, o) in computed {
+                let key = (*child_id, o.episode_id, o.authority_id, o.rule.as_str(), o.share.as_deref(), o.owner_role.as_str(), o.action.as_str(), o.citation.as_str(), o.activation, o.due);
+                if unmatched.get_mut(&key).and_then(Vec::pop).is_none() {
+                    new.push((*child_id, o));
+                }
+            }
+            let stale: Vec<i64> = unmatched.into_values().flatten().collect();
+            for ids in stale.chunks(rows_per(1)) {
+                let sql = format!("DELETE FROM obligations WHERE id IN ({})", in_list(1, ids.len()));
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for id in ids {
+                    q = q.bind(*id);
+                }
+                q.execute(&mut *conn).await?;
+            }
+            let sql = format!("UPDATE obligations SET computed_at = $1 WHERE child_id IN ({})", in_list(2, chunk.len()));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
             for id in chunk {
                 q = q.bind(*id);
             }
@@ -232,7 +263,7 @@ macro_rules! impl_import {
                 }
                 q.execute(&mut *conn).await?;
             }
-            for chunk in computed.chunks(rows_per(11)) {
+            for chunk in new.chunks(rows_per(11)) {
                 let sql = format!(
                     "INSERT INTO obligations (episode_id, child_id, authority_id, rule, share, owner_role, action, citation, activation, due, computed_at) VALUES {}",
                     values(1, chunk.len(), 11)
