@@ -20,7 +20,7 @@
 //! the child's episode still open, else a new episode. It adds what Homeward does not yet know:
 //! the report (`reported_missing`), a changed risk grade (`risk_graded`), and when found or
 //! returned the `located` / `returned` events — the same events the API records, so the
-//! engine recomputes the child's obligations and each write is audited. A row saying
+//! engine recomputes the child's obligations and each child written is audited. A row saying
 //! `missing` for an episode Homeward already has ended adds nothing (the list lags behind), so
 //! importing the same list twice adds nothing the second time.
 
@@ -29,9 +29,9 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 use jiff::civil::{Date, DateTime};
 use serde_json::json;
-use store::{ExchangeSnapshot, ImportChild, ImportEpisode, NewEvent};
+use store::{EventRecord, ImportCandidates, ImportChild, ImportEpisode, NewEvent};
 
-use crate::episodes::EpisodeView;
+use crate::episodes::{EpisodeView, view};
 use crate::period::london;
 
 /// The columns, in the order the documentation gives them.
@@ -313,25 +313,55 @@ enum Target {
     New(i64, usize),
 }
 
-/// Matches checked rows to children and episodes and works out the events to add. `snapshot`
-/// holds every child and the episodes that may match (opened since shortly before the earliest
-/// report); `views` are its episodes read. Rows that match nothing, or contradict what Homeward
-/// knows, are errors.
+/// What to ask the store for: the child references on the list and the names given without
+/// one, each once.
+pub fn lookups(rows: &[Row]) -> (Vec<i64>, Vec<String>) {
+    let mut ids: Vec<i64> = rows.iter().filter_map(|r| r.child_reference).collect();
+    let mut names: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.name_dob.as_ref().map(|(name, _)| name.clone()))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    names.sort_unstable();
+    names.dedup();
+    (ids, names)
+}
+
+/// The candidates' episodes read (each with its own events, in recording order).
+pub fn views(candidates: &ImportCandidates) -> Vec<EpisodeView> {
+    // The events come by episode, so each episode's are one run of them.
+    let by_episode: HashMap<i64, &[EventRecord]> = candidates
+        .events
+        .chunk_by(|a, b| a.episode_id == b.episode_id)
+        .filter_map(|run| Some((run.first()?.episode_id, run)))
+        .collect();
+    candidates
+        .episodes
+        .iter()
+        .map(|ep| view(ep, by_episode.get(&ep.id).copied().unwrap_or_default()))
+        .collect()
+}
+
+/// Matches checked rows to children and episodes and works out the events to add.
+/// `candidates` holds the children the rows name (by reference or by name) and their episodes
+/// that may match (opened since shortly before the earliest report); `views` are those
+/// episodes read. Rows that match nothing, or contradict what Homeward knows, are errors.
 pub fn plan(
     rows: &[Row],
-    snapshot: &ExchangeSnapshot,
+    candidates: &ImportCandidates,
     views: &[EpisodeView],
     recorded_by: i64,
     now: i64,
 ) -> Result<Vec<ImportChild>, Vec<RowError>> {
     let mut by_name: HashMap<(&str, &str), Vec<i64>> = HashMap::new();
-    for c in &snapshot.children {
+    for c in &candidates.children {
         by_name
             .entry((c.name.as_str(), c.dob.as_str()))
             .or_default()
             .push(c.id);
     }
-    let ids: std::collections::HashSet<i64> = snapshot.children.iter().map(|c| c.id).collect();
+    let ids: std::collections::HashSet<i64> = candidates.children.iter().map(|c| c.id).collect();
     let mut episodes_of: HashMap<i64, Vec<&EpisodeView>> = HashMap::new();
     for v in views {
         episodes_of.entry(v.child_id).or_default().push(v);

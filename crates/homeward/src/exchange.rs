@@ -525,18 +525,15 @@ async fn police_list(setup: Setup, args: PoliceListArgs) -> Result<String, Failu
         .ok_or_else(|| Failure::input(format!("--as {}: no such user", args.user)))?;
     let bar = spinner("reading the store");
     let earliest = rows.iter().map(|r| r.reported_at).min().unwrap_or_default();
-    let (snapshot, views) = exchange::episodes::read(
-        store.as_ref(),
-        earliest - MATCH_WINDOW_DAYS * 86_400_000_000,
-        i64::MAX,
-        // Rows are matched by name and date of birth against every child.
-        store::SnapshotChildren::All,
-    )
-    .await
-    .map_err(Failure::runtime)?;
+    let (ids, names) = exchange::police_list::lookups(&rows);
+    let candidates = store
+        .import_candidates(&ids, &names, earliest - MATCH_WINDOW_DAYS * 86_400_000_000)
+        .await
+        .map_err(Failure::runtime)?;
     bar.set_message(format!("matching {} rows", rows.len()));
     let now = jiff::Timestamp::now();
-    let plan = exchange::police_list::plan(&rows, &snapshot, &views, user.id, web::micros(now))
+    let views = exchange::police_list::views(&candidates);
+    let plan = exchange::police_list::plan(&rows, &candidates, &views, user.id, web::micros(now))
         .map_err(rejected)?;
     bar.set_message(format!("recording events for {} children", plan.len()));
     let recompute = |file: &store::ChildFile| {

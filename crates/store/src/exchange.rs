@@ -160,48 +160,6 @@ macro_rules! impl_exchange {
                     episodes: format!("{EPISODE} WHERE opened_at >= $1 AND opened_at < $2 ORDER BY id"),
                 }
             }
-
-            async fn import_events_sql(
-                &self,
-                children: &[crate::ImportChild],
-                recompute: Recompute<'_>,
-                audit: &AuditEntry,
-            ) -> Result<crate::ImportOutcome> {
-                let mut tx = self.begin_write().await?;
-                let mut outcome = crate::ImportOutcome::default();
-                for c in children {
-                    for e in &c.episodes {
-                        let episode_id = match e.episode_id {
-                            Some(id) => id,
-                            None => {
-                                let row = sqlx::query(
-                                    "INSERT INTO episodes (child_id, version, responsible_authority_id, host_authority_id, opened_at) \
-                                     SELECT child_id, 1, responsible_authority_id, host_authority_id, $2 FROM placements \
-                                     WHERE child_id = $1 AND ends_on IS NULL ORDER BY id DESC LIMIT 1 RETURNING id",
-                                )
-                                .bind(c.child_id)
-                                .bind(e.opened_at)
-                                .fetch_optional(&mut *tx)
-                                .await?
-                                .ok_or(StoreError::NotFound)?;
-                                outcome.episodes_opened += 1;
-                                let id: i64 = row.try_get("id")?;
-                                append_audit(&mut tx, &AuditEntry { entity: "episode".into(), entity_id: Some(id), child_id: Some(c.child_id), ..audit.clone() }).await?;
-                                id
-                            }
-                        };
-                        for event in &e.events {
-                            let (_, record) = insert_event(&mut tx, episode_id, None, event).await?;
-                            append_audit(&mut tx, &AuditEntry { entity: "event".into(), entity_id: Some(record.id), child_id: Some(c.child_id), ..audit.clone() }).await?;
-                            outcome.events_added += 1;
-                        }
-                    }
-                    replace_obligations(&mut tx, c.child_id, c.now, recompute).await?;
-                    outcome.children += 1;
-                }
-                tx.commit().await?;
-                Ok(outcome)
-            }
         }
     };
 }

@@ -7,6 +7,7 @@
 
 pub mod audit;
 mod exchange;
+mod import;
 pub mod model;
 pub mod outbox;
 mod patterns;
@@ -23,6 +24,7 @@ use async_trait::async_trait;
 pub use exchange::{
     EpisodeVisitor, ExchangeSnapshot, ImportChild, ImportEpisode, ImportOutcome, SnapshotChildren,
 };
+pub use import::{ChildKey, ImportCandidates};
 pub use model::*;
 pub use outbox::{NewOutbox, OpenEpisode, OutboxRecord, Schedule, ScheduleOutcome};
 pub use placement_change::{CHANGE_REASONS, is_change_reason};
@@ -376,14 +378,24 @@ pub trait Repository: Send + Sync {
         visit: EpisodeVisitor<'_>,
     ) -> Result<ExchangeSnapshot>;
     /// Appends imported events (opening episodes where asked) and recomputes each child's
-    /// obligations, all in one transaction with an audit row per episode and event: any failure
-    /// leaves the store as it was.
+    /// obligations and schedule, all in one transaction with one audit row per child written
+    /// (covering the events of its episodes recorded at the audit instant by the audit user):
+    /// any failure leaves the store as it was. Written in bulk, a few statements per table.
     async fn import_events(
         &self,
         children: &[ImportChild],
         recompute: Recompute<'_>,
         audit: &AuditEntry,
     ) -> Result<ImportOutcome>;
+    /// What matching an imported list needs, and no more: the children with these IDs or
+    /// these names (every date of birth), and their episodes opened at or after
+    /// `opened_from` with those episodes' events.
+    async fn import_candidates(
+        &self,
+        child_ids: &[i64],
+        names: &[String],
+        opened_from: i64,
+    ) -> Result<ImportCandidates>;
 }
 
 /// Opens (and migrates) the store a URL names: `sqlite:PATH` / a plain path, or `postgres://…`.

@@ -1244,6 +1244,10 @@ macro_rules! impl_repository {
             async fn import_events(&self, children: &[crate::ImportChild], recompute: Recompute<'_>, audit: &AuditEntry) -> Result<crate::ImportOutcome> {
                 self.import_events_sql(children, recompute, audit).await
             }
+
+            async fn import_candidates(&self, child_ids: &[i64], names: &[String], opened_from: i64) -> Result<crate::ImportCandidates> {
+                self.import_candidates_sql(child_ids, names, opened_from).await
+            }
         }
     };
 }

@@ -215,6 +215,112 @@ fn a_list_with_bad_rows_is_refused_by_row_and_column_and_changes_nothing() -> Te
     Ok(())
 }
 
+/// A list naming every child of the demo (some reported, some also found), imported in bulk:
+/// every child's stored obligations are then exactly what the engine computes from its file at
+/// the instant they were computed, and each child written has one audit row.
+#[test]
+fn a_long_list_leaves_every_child_with_the_engines_obligations() -> TestResult {
+    let dir = scratch("long")?;
+    let db = dir.join("demo.db");
+    let out = homeward(&[
+        "demo",
+        "--database",
+        db.to_str().unwrap_or_default(),
+        "--children",
+        "40",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let now = jiff::Timestamp::now();
+    let reported = (now - jiff::SignedDuration::from_hours(3)).to_string();
+    let found = (now - jiff::SignedDuration::from_hours(1)).to_string();
+    let children: Vec<i64> = runtime()?.block_on(async {
+        let store = store::open(db.to_str().unwrap_or_default()).await?;
+        let snap = store
+            .exchange_snapshot(0, i64::MAX, store::SnapshotChildren::All, &mut |_, _| {})
+            .await?;
+        Ok::<_, Box<dyn std::error::Error>>(snap.children.iter().map(|c| c.id).collect())
+    })?;
+    let mut text = HEADER.to_owned();
+    for (i, id) in children.iter().enumerate() {
+        let (status, found) = if i % 3 == 0 {
+            ("returned", found.as_str())
+        } else {
+            ("missing", "")
+        };
+        text.push_str(&format!(
+            "Metropolitan Police,LONG-{id},{id},,,{reported},high,{status},{found}\n"
+        ));
+    }
+    let list = dir.join("list.csv");
+    std::fs::write(&list, text)?;
+    let out = import(&db, &list);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("{} children updated", children.len())),
+        "{stdout}"
+    );
+    let catalog = protocol::Catalog::bundled()?;
+    let calendar = protocol::Calendar::bundled()?;
+    runtime()?.block_on(async {
+        let store = store::open(db.to_str().unwrap_or_default()).await?;
+        let (log, _) = store.audit_log().await?;
+        for id in &children {
+            let file = store.child_file(*id).await?.ok_or("child")?;
+            let stored = store.child_obligations(*id).await?;
+            let at = stored
+                .first()
+                .ok_or("no obligations after a report")?
+                .computed_at;
+            assert!(stored.iter().all(|o| o.computed_at == at));
+            let when = jiff::Timestamp::from_microsecond(at)?;
+            let mut engine: Vec<String> =
+                web::evaluation::recompute(&catalog, &calendar, &file, when)?
+                    .iter()
+                    .map(|o| format!("{o:?}"))
+                    .collect();
+            let mut kept: Vec<String> = stored
+                .iter()
+                .map(|o| {
+                    format!(
+                        "{:?}",
+                        store::NewObligation {
+                            episode_id: o.episode_id,
+                            authority_id: o.authority_id,
+                            rule: o.rule.clone(),
+                            share: o.share.clone(),
+                            owner_role: o.owner_role.clone(),
+                            action: o.action.clone(),
+                            citation: o.citation.clone(),
+                            activation: o.activation,
+                            due: o.due,
+                        }
+                    )
+                })
+                .collect();
+            engine.sort();
+            kept.sort();
+            assert_eq!(kept, engine, "child {id}");
+            let audited = log
+                .iter()
+                .filter(|r| r.entity == "import:police-list" && r.child_id == Some(*id))
+                .count();
+            assert_eq!(audited, 1, "child {id}");
+        }
+        Ok::<_, Box<dyn std::error::Error>>(())
+    })?;
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
+
 #[test]
 fn bank_holidays_are_checked_before_they_are_kept() -> TestResult {
     let dir = scratch("holidays")?;
