@@ -2,9 +2,11 @@
 //! (on the national data, 300,000 children and placements, 600,000 episodes and 4.3 million
 //! events for a collection year). sqlx hands each row from its connection thread to the caller
 //! on its own, copying every value and waking the caller for each; that was most of an export's
-//! time (BENCHMARKS.md). Here a read-only rusqlite connection on a blocking thread reads the rows
-//! in one transaction (one consistent view of the file) and hands the events over in batches,
-//! so the two threads wake each other once per batch and work side by side.
+//! time (BENCHMARKS.md). Here two read-only rusqlite connections on blocking threads read side
+//! by side: one the authorities, children and placements, the other the episodes and then their
+//! events, which it hands over in batches so that it and the caller (reading each episode as it
+//! completes) wake each other once per batch. Each connection reads in one transaction; like
+//! the separate statements before them, the two may see a write committed between their starts.
 
 use std::path::Path;
 
@@ -23,9 +25,9 @@ const BATCH: usize = 4096;
 /// The most of the file mapped into memory (SQLite's own ceiling is 2 GiB).
 const MMAP_BYTES: i64 = 1 << 31;
 
-/// What the reading thread hands over: the records first, then the events.
+/// What the episode reader hands over: the episodes first, then their events.
 enum Part {
-    Records(ExchangeSnapshot),
+    Episodes(Vec<Episode>),
     Events(Vec<EventRecord>),
 }
 
@@ -38,54 +40,87 @@ pub(crate) async fn snapshot(
     opened_to: i64,
     visit: EpisodeVisitor<'_>,
 ) -> Result<ExchangeSnapshot> {
+    let window = [opened_from, opened_to];
+    let SnapshotQueries {
+        scoped,
+        authorities,
+        children,
+        placements,
+        episodes,
+    } = queries;
+    let records = tokio::task::spawn_blocking({
+        let path = path.to_path_buf();
+        move || {
+            let conn = open(&path)?;
+            let read = conn.unchecked_transaction()?;
+            let child_params = || rusqlite::params_from_iter(&window[..if scoped { 2 } else { 0 }]);
+            Ok::<_, rusqlite::Error>((
+                all(&read, &authorities, [], AUTHORITY)?,
+                all(&read, &children, child_params(), CHILD)?,
+                all(&read, &placements, child_params(), PLACEMENT)?,
+            ))
+        }
+    });
     let (tx, mut rx) = mpsc::channel(4);
-    let path = path.to_path_buf();
-    let reader =
-        tokio::task::spawn_blocking(move || read(&path, &queries, opened_from, opened_to, &tx));
-    let mut records = None;
-    if let Some(Part::Records(r)) = rx.recv().await {
-        let mut by_episode = ByEpisode::new(&r.episodes, visit);
+    let events = tokio::task::spawn_blocking({
+        let path = path.to_path_buf();
+        move || read_episodes(&path, &episodes, window, &tx)
+    });
+    let mut episodes = Vec::new();
+    if let Some(Part::Episodes(read)) = rx.recv().await {
+        episodes = read;
+        let mut by_episode = ByEpisode::new(&episodes, visit);
         while let Some(Part::Events(batch)) = rx.recv().await {
             for event in batch {
                 by_episode.push(event);
             }
         }
         by_episode.finish();
-        records = Some(r);
     }
-    // A join error means the reading thread panicked.
-    reader
-        .await
-        .map_err(|_| StoreError::Database(sqlx::Error::WorkerCrashed))?
-        .map_err(StoreError::BulkRead)?;
-    records.ok_or(StoreError::Database(sqlx::Error::WorkerCrashed))
+    joined(events.await)?;
+    let (authorities, children, placements) = joined(records.await)?;
+    Ok(ExchangeSnapshot {
+        authorities,
+        children,
+        placements,
+        episodes,
+    })
 }
 
-/// Reads the rows on the blocking thread; stops early if the receiver has gone (it has then
-/// failed already).
-fn read(
-    path: &Path,
-    q: &SnapshotQueries,
-    opened_from: i64,
-    opened_to: i64,
-    tx: &mpsc::Sender<Part>,
-) -> rusqlite::Result<()> {
-    let mut conn = Connection::open_with_flags(
+/// A reading thread's result (a join error means it panicked).
+fn joined<T>(
+    result: std::result::Result<rusqlite::Result<T>, tokio::task::JoinError>,
+) -> Result<T> {
+    result
+        .map_err(|_| StoreError::Database(sqlx::Error::WorkerCrashed))?
+        .map_err(StoreError::BulkRead)
+}
+
+/// A read-only connection.
+fn open(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     // Pages through a memory map rather than a system call each.
     conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
-    let read = conn.transaction()?;
-    let window = [opened_from, opened_to];
-    let child_params = || rusqlite::params_from_iter(&window[..if q.scoped { 2 } else { 0 }]);
-    let records = ExchangeSnapshot {
-        authorities: all(&read, &q.authorities, [], AUTHORITY)?,
-        children: all(&read, &q.children, child_params(), CHILD)?,
-        placements: all(&read, &q.placements, child_params(), PLACEMENT)?,
-        episodes: all(&read, &q.episodes, window, EPISODE)?,
-    };
-    if tx.blocking_send(Part::Records(records)).is_err() {
+    Ok(conn)
+}
+
+/// Reads the episodes, then their events, on the blocking thread; stops early if the receiver
+/// has gone (it has then failed already).
+fn read_episodes(
+    path: &Path,
+    episodes: &str,
+    window: [i64; 2],
+    tx: &mpsc::Sender<Part>,
+) -> rusqlite::Result<()> {
+    let conn = open(path)?;
+    let read = conn.unchecked_transaction()?;
+    if tx
+        .blocking_send(Part::Episodes(all(&read, episodes, window, EPISODE)?))
+        .is_err()
+    {
         return Ok(());
     }
     let mut statement = prepare(&read, WINDOW_EVENTS, EVENT.0)?;
