@@ -195,6 +195,20 @@ pub async fn read(
 mod tests {
     use super::*;
 
+    /// Episode 1 of child 7, opened at 100.
+    fn episode() -> Episode {
+        Episode {
+            id: 1,
+            child_id: 7,
+            version: 1,
+            responsible_authority_id: 1,
+            host_authority_id: 1,
+            finder_authority_id: None,
+            opened_at: 100,
+            closed_at: None,
+        }
+    }
+
     fn event(id: i64, at: i64, body: &str, corrects: Option<i64>) -> EventRecord {
         EventRecord {
             id,
@@ -210,16 +224,7 @@ mod tests {
 
     #[test]
     fn away_start_end_and_corrections() {
-        let ep = Episode {
-            id: 1,
-            child_id: 7,
-            version: 1,
-            responsible_authority_id: 1,
-            host_authority_id: 1,
-            finder_authority_id: None,
-            opened_at: 100,
-            closed_at: None,
-        };
+        let ep = episode();
         let events = [
             event(
                 1,
@@ -261,16 +266,7 @@ mod tests {
 
     #[test]
     fn report_and_found_as_the_engine_reads_them() {
-        let ep = Episode {
-            id: 1,
-            child_id: 7,
-            version: 1,
-            responsible_authority_id: 1,
-            host_authority_id: 1,
-            finder_authority_id: None,
-            opened_at: 100,
-            closed_at: None,
-        };
+        let ep = episode();
         let events = [
             event(
                 1,

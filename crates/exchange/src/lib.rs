@@ -1,5 +1,5 @@
 //! Homeward's returns, exports and imports, over store records (no SQL here: the store's
-//! `exchange_snapshot` and `import_events` do the reading and writing).
+//! `exchange_snapshot`, `import_candidates` and `import_events` do the reading and writing).
 //!
 //! - [`ssda903`]: the DfE SSDA903 Header, Episodes and Missing tables for a collection year, with
 //!   Homeward's own checks before anything is submitted.

@@ -18,6 +18,23 @@ fn scratch(name: &str) -> Result<PathBuf, std::io::Error> {
     Ok(dir)
 }
 
+/// A scratch folder holding a demo database of `children` children.
+fn demo(name: &str, children: u32) -> Result<(PathBuf, PathBuf), Box<dyn std::error::Error>> {
+    let dir = scratch(name)?;
+    let db = dir.join("demo.db");
+    let out = homeward(&[
+        "demo",
+        "--database",
+        db.to_str().unwrap_or_default(),
+        "--children",
+        &children.to_string(),
+    ]);
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into());
+    }
+    Ok((dir, db))
+}
+
 fn runtime() -> Result<tokio::runtime::Runtime, std::io::Error> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -82,20 +99,7 @@ fn import(db: &Path, file: &Path) -> std::process::Output {
 
 #[test]
 fn a_good_list_opens_episodes_and_recomputes_obligations() -> TestResult {
-    let dir = scratch("good")?;
-    let db = dir.join("demo.db");
-    let out = homeward(&[
-        "demo",
-        "--database",
-        db.to_str().unwrap_or_default(),
-        "--children",
-        "12",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (dir, db) = demo("good", 12)?;
     let (id, name, dob) = settled_child(&db)?;
     let now = jiff::Timestamp::now();
     let reported = (now - jiff::SignedDuration::from_hours(5)).to_string();
@@ -162,20 +166,7 @@ fn a_good_list_opens_episodes_and_recomputes_obligations() -> TestResult {
 
 #[test]
 fn a_list_with_bad_rows_is_refused_by_row_and_column_and_changes_nothing() -> TestResult {
-    let dir = scratch("bad")?;
-    let db = dir.join("demo.db");
-    let out = homeward(&[
-        "demo",
-        "--database",
-        db.to_str().unwrap_or_default(),
-        "--children",
-        "12",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (dir, db) = demo("bad", 12)?;
     let (id, _, _) = settled_child(&db)?;
     let reported = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(5)).to_string();
     let list = dir.join("list.csv");
@@ -220,20 +211,7 @@ fn a_list_with_bad_rows_is_refused_by_row_and_column_and_changes_nothing() -> Te
 /// the instant they were computed, and each child written has one audit row.
 #[test]
 fn a_long_list_leaves_every_child_with_the_engines_obligations() -> TestResult {
-    let dir = scratch("long")?;
-    let db = dir.join("demo.db");
-    let out = homeward(&[
-        "demo",
-        "--database",
-        db.to_str().unwrap_or_default(),
-        "--children",
-        "40",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (dir, db) = demo("long", 40)?;
     let now = jiff::Timestamp::now();
     let reported = (now - jiff::SignedDuration::from_hours(3)).to_string();
     let found = (now - jiff::SignedDuration::from_hours(1)).to_string();
