@@ -31,6 +31,18 @@ pub enum ExportCommand {
     Compliance(RangeArgs),
 }
 
+/// Where an export reads and whom its audit row names.
+#[derive(Args)]
+pub struct ExportStore {
+    /// Database: a SQLite file path (default ./homeward.db) or postgres://…
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
+    /// Sign-in name of the user running the export, named in its audit row (without it the row
+    /// names the operating-system account that ran the command).
+    #[arg(long = "as", value_name = "USERNAME")]
+    user: Option<String>,
+}
+
 /// Options of an export over a range of days.
 #[derive(Args)]
 pub struct RangeArgs {
@@ -43,9 +55,8 @@ pub struct RangeArgs {
     /// Folder to write into (created if missing).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
-    /// Database: a SQLite file path (default ./homeward.db) or postgres://…
-    #[arg(long, value_name = "URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    store: ExportStore,
 }
 
 /// Options of an export up to a date.
@@ -57,9 +68,8 @@ pub struct DateArgs {
     /// Folder to write into (created if missing).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
-    /// Database: a SQLite file path (default ./homeward.db) or postgres://…
-    #[arg(long, value_name = "URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    store: ExportStore,
 }
 
 impl DateArgs {
@@ -79,9 +89,8 @@ pub struct QuarterArgs {
     /// Folder to write into (created if missing).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
-    /// Database: a SQLite file path (default ./homeward.db) or postgres://…
-    #[arg(long, value_name = "URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    store: ExportStore,
 }
 
 /// What to import.
@@ -133,9 +142,8 @@ pub struct YearArgs {
     /// Folder to write into (created if missing).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
-    /// Database: a SQLite file path (default ./homeward.db) or postgres://…
-    #[arg(long, value_name = "URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    store: ExportStore,
 }
 
 fn spinner(message: &'static str) -> ProgressBar {
@@ -156,16 +164,38 @@ async fn open(database: Option<&str>) -> Result<std::sync::Arc<dyn Repository>, 
         .map_err(|e| Failure::runtime(format!("database {url}: {e}")))
 }
 
-/// One audit row for an export: it reads many children's records at once.
-fn export_audit(what: &str, now: jiff::Timestamp) -> AuditEntry {
+/// The active user `--as` names.
+async fn user_named(store: &dyn Repository, name: &str) -> Result<store::User, Failure> {
+    match store
+        .user_by_username(name)
+        .await
+        .map_err(Failure::runtime)?
+    {
+        Some(user) if user.active => Ok(user),
+        Some(_) => Err(Failure::input(format!(
+            "--as {name}: the account is deactivated"
+        ))),
+        None => Err(Failure::input(format!("--as {name}: no such user"))),
+    }
+}
+
+/// One audit row for an export (it reads many children's records at once), naming the user
+/// `--as` gave, else the operating-system account that ran the command.
+fn export_audit(what: &str, user: Option<&store::User>, now: jiff::Timestamp) -> AuditEntry {
+    let account = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
     AuditEntry {
         at: web::micros(now),
-        user_id: None,
+        user_id: user.map(|u| u.id),
         action: "read".into(),
         entity: format!("export:{what}"),
         entity_id: None,
         child_id: None,
-        remote_addr: "command line".into(),
+        remote_addr: match user {
+            Some(_) => "command line".into(),
+            None => format!("command line (operating-system account {account})"),
+        },
     }
 }
 
@@ -202,7 +232,7 @@ async fn compliance(setup: Setup, args: RangeArgs) -> Result<String, Failure> {
         snapshot,
         views,
     } = read(
-        args.database.as_deref(),
+        &args.store,
         "compliance",
         period.start_micros() - COMPLIANCE_LOOKBACK,
         period.end_micros(),
@@ -278,7 +308,7 @@ async fn weekly(args: DateArgs) -> Result<String, Failure> {
         views,
         ..
     } = read(
-        args.database.as_deref(),
+        &args.store,
         "weekly",
         week.start_micros() - WEEKLY_LOOKBACK,
         week.end_micros(),
@@ -305,7 +335,7 @@ async fn annex_a(args: DateArgs) -> Result<String, Failure> {
         views,
         ..
     } = read(
-        args.database.as_deref(),
+        &args.store,
         "annex-a",
         period.start_micros() - ANNEX_A_LOOKBACK,
         period.end_micros(),
@@ -338,19 +368,23 @@ struct Reading {
 /// Opens the store and reads the snapshot an export needs between `from` and `to`, with the
 /// episodes read, auditing the read (the same first step for every snapshot export).
 async fn read(
-    database: Option<&str>,
+    target: &ExportStore,
     what: &str,
     from: i64,
     to: i64,
     children: store::SnapshotChildren,
 ) -> Result<Reading, Failure> {
-    let store = open(database).await?;
+    let store = open(target.database.as_deref()).await?;
+    let user = match &target.user {
+        Some(name) => Some(user_named(store.as_ref(), name).await?),
+        None => None,
+    };
     let bar = spinner("reading the store");
     let (snapshot, views) = exchange::episodes::read(store.as_ref(), from, to, children)
         .await
         .map_err(Failure::runtime)?;
     store
-        .audit(&[export_audit(what, jiff::Timestamp::now())])
+        .audit(&[export_audit(what, user.as_ref(), jiff::Timestamp::now())])
         .await
         .map_err(Failure::runtime)?;
     Ok(Reading {
@@ -377,7 +411,7 @@ async fn quarterly(setup: Setup, args: QuarterArgs) -> Result<String, Failure> {
         views,
         ..
     } = read(
-        args.database.as_deref(),
+        &args.store,
         "quarterly",
         triggers.look_back(quarter.start_micros()),
         quarter.end_micros(),
@@ -406,7 +440,7 @@ async fn ssda903(args: YearArgs) -> Result<String, Failure> {
         views,
         ..
     } = read(
-        args.database.as_deref(),
+        &args.store,
         "ssda903",
         year.start_micros(),
         year.end_micros(),
@@ -518,11 +552,7 @@ async fn police_list(setup: Setup, args: PoliceListArgs) -> Result<String, Failu
     };
     let rows = exchange::police_list::read(&text).map_err(rejected)?;
     let store = open(args.database.as_deref()).await?;
-    let user = store
-        .user_by_username(&args.user)
-        .await
-        .map_err(Failure::runtime)?
-        .ok_or_else(|| Failure::input(format!("--as {}: no such user", args.user)))?;
+    let user = user_named(store.as_ref(), &args.user).await?;
     let bar = spinner("reading the store");
     let earliest = rows.iter().map(|r| r.reported_at).min().unwrap_or_default();
     let (ids, names) = exchange::police_list::lookups(&rows);

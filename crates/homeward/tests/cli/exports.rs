@@ -181,3 +181,85 @@ fn quarterly_weekly_and_annex_a() -> TestResult {
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }
+
+/// The last audit row of the store, and how many there are.
+fn last_audit(db: &Path) -> Result<(usize, store::AuditRecord), Box<dyn std::error::Error>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let store = store::open(db.to_str().unwrap_or_default()).await?;
+        let (log, _) = store.audit_log().await?;
+        let last = log.last().cloned().ok_or("empty audit log")?;
+        Ok((log.len(), last))
+    })
+}
+
+/// An export's audit row names the user `--as` gives (who must exist), else the account that
+/// ran the command.
+#[test]
+fn an_exports_audit_row_names_who_ran_it() -> TestResult {
+    let dir = scratch("audit")?;
+    let db = dir.join("demo.db");
+    let db_arg = db.to_str().unwrap_or_default();
+    run(&["demo", "--database", db_arg, "--children", "12"])?;
+    let out = dir.join("w");
+    let weekly = |user: Option<&str>| {
+        let mut args = vec![
+            "export",
+            "weekly",
+            "--to",
+            "2026-01-31",
+            "--out",
+            out.to_str().unwrap_or_default(),
+            "--database",
+            db_arg,
+        ];
+        if let Some(u) = user {
+            args.extend(["--as", u]);
+        }
+        homeward(&args)
+    };
+
+    let (rows, _) = last_audit(&db)?;
+    let refused = weekly(Some("nobody.newham"));
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--as nobody.newham: no such user"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert_eq!(
+        last_audit(&db)?.0,
+        rows,
+        "a refused export wrote an audit row"
+    );
+
+    assert!(weekly(Some("team-manager.newham")).status.success());
+    let (after, row) = last_audit(&db)?;
+    assert_eq!(after, rows + 1);
+    assert_eq!(row.entity, "export:weekly");
+    assert_eq!(row.action, "read");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let manager = runtime.block_on(async {
+        let store = store::open(db_arg).await?;
+        let user = store.user_by_username("team-manager.newham").await?;
+        Ok::<_, Box<dyn std::error::Error>>(user.map(|u| u.id))
+    })?;
+    assert!(manager.is_some(), "no demo team manager");
+    assert_eq!(row.user_id, manager);
+
+    assert!(weekly(None).status.success());
+    let (_, row) = last_audit(&db)?;
+    assert_eq!(row.user_id, None);
+    assert!(
+        row.remote_addr
+            .starts_with("command line (operating-system account "),
+        "{}",
+        row.remote_addr
+    );
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
