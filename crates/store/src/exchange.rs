@@ -18,21 +18,18 @@ pub struct ExchangeSnapshot {
     pub episodes: Vec<Episode>,
 }
 
-/// The events of the episodes opened in `[$1, $2)`, in the index's order (episode, then ID):
-/// that spares the database a sort of millions of rows and lets each episode go to the visitor
-/// as soon as its last event has been read.
-pub(crate) const WINDOW_EVENTS: &str = "SELECT id, episode_id, at, body, recorded_by, recorded_at, corrects_event_id, correction_reason FROM events \
-     WHERE episode_id IN (SELECT id FROM episodes WHERE opened_at >= $1 AND opened_at < $2) ORDER BY episode_id, id";
-
-/// The reads of a snapshot before its events (`episodes` takes the window as `$1, $2`, and so
-/// do `children` and `placements` when `scoped`). Each backend runs them its own way:
-/// PostgreSQL through sqlx, SQLite through its bulk reader.
+/// The reads of a snapshot, with the column lists the row readers expect (`episodes` and
+/// `events` take the window as `$1, $2`, and so do `children` and `placements` when `scoped`).
+/// Each backend runs them its own way: PostgreSQL through sqlx, SQLite through its bulk reader.
 pub(crate) struct SnapshotQueries {
     pub(crate) scoped: bool,
     pub(crate) authorities: String,
     pub(crate) children: String,
     pub(crate) placements: String,
     pub(crate) episodes: String,
+    /// In the index's order (episode, then ID): that spares the database a sort of millions of
+    /// rows and lets each episode go to the visitor as soon as its last event has been read.
+    pub(crate) events: String,
 }
 
 /// Which children, with their placements, a snapshot holds.
@@ -49,7 +46,7 @@ pub enum SnapshotChildren {
 /// (none for an episode without events).
 pub type EpisodeVisitor<'a> = &'a mut (dyn FnMut(&Episode, &[EventRecord]) + Send);
 
-/// Gathers a stream of events (in [`WINDOW_EVENTS`] order) into episodes for the visitor: each
+/// Gathers a stream of events (in [`SnapshotQueries::events`] order) into episodes for the visitor: each
 /// episode of the snapshot is visited once, in ID order, with its own events. Events of an
 /// episode the snapshot does not hold (opened after its episodes were read) are skipped.
 pub(crate) struct ByEpisode<'e, 'v> {
@@ -158,6 +155,7 @@ macro_rules! impl_exchange {
                     children: format!("{CHILD}{children} ORDER BY id"),
                     placements: format!("{PLACEMENT}{placements} ORDER BY child_id, starts_on, id"),
                     episodes: format!("{EPISODE} WHERE opened_at >= $1 AND opened_at < $2 ORDER BY id"),
+                    events: format!("{EVENT} WHERE episode_id IN (SELECT id FROM episodes WHERE opened_at >= $1 AND opened_at < $2) ORDER BY episode_id, id"),
                 }
             }
         }

@@ -99,7 +99,7 @@ impl PostgresStore {
             .iter()
             .map(episode_row)
             .collect::<Result<Vec<_>>>()?;
-        let mut rows = sqlx::query(crate::exchange::WINDOW_EVENTS)
+        let mut rows = sqlx::query(sqlx::AssertSqlSafe(q.events))
             .bind(opened_from)
             .bind(opened_to)
             .fetch(&mut *conn);

@@ -13,7 +13,7 @@ use std::path::Path;
 use rusqlite::{Connection, OpenFlags, Row};
 use tokio::sync::mpsc;
 
-use crate::exchange::{ByEpisode, SnapshotQueries, WINDOW_EVENTS};
+use crate::exchange::{ByEpisode, SnapshotQueries};
 use crate::{
     Authority, Child, Episode, EpisodeVisitor, EventRecord, ExchangeSnapshot, Placement, Result,
     StoreError,
@@ -47,6 +47,7 @@ pub(crate) async fn snapshot(
         children,
         placements,
         episodes,
+        events,
     } = queries;
     let records = tokio::task::spawn_blocking({
         let path = path.to_path_buf();
@@ -64,7 +65,7 @@ pub(crate) async fn snapshot(
     let (tx, mut rx) = mpsc::channel(4);
     let events = tokio::task::spawn_blocking({
         let path = path.to_path_buf();
-        move || read_episodes(&path, &episodes, window, &tx)
+        move || read_episodes(&path, &episodes, &events, window, &tx)
     });
     let mut episodes = Vec::new();
     if let Some(Part::Episodes(read)) = rx.recv().await {
@@ -112,6 +113,7 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
 fn read_episodes(
     path: &Path,
     episodes: &str,
+    events: &str,
     window: [i64; 2],
     tx: &mpsc::Sender<Part>,
 ) -> rusqlite::Result<()> {
@@ -123,7 +125,7 @@ fn read_episodes(
     {
         return Ok(());
     }
-    let mut statement = prepare(&read, WINDOW_EVENTS, EVENT.0)?;
+    let mut statement = prepare(&read, events, EVENT.0)?;
     let mut rows = statement.query(window)?;
     let mut batch = Vec::with_capacity(BATCH);
     while let Some(r) = rows.next()? {
