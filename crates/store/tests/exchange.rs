@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use store::*;
 
+mod support;
+
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 fn audit(entity: &str) -> AuditEntry {
@@ -222,9 +224,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, std::io::Error> {
 
 #[test]
 fn exchange_on_sqlite() -> TestResult {
-    let dir = std::env::temp_dir().join(format!("homeward-store-exchange-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
+    let dir = support::scratch("exchange")?;
     let path = dir.join("x.db");
     runtime()?
         .block_on(async { exchange(open(path.to_str().unwrap_or_default()).await?).await })?;
@@ -234,30 +234,10 @@ fn exchange_on_sqlite() -> TestResult {
 
 #[test]
 fn exchange_on_postgres() -> TestResult {
-    let Ok(server) = std::env::var("HOMEWARD_TEST_POSTGRES") else {
-        if std::env::var("HOMEWARD_REQUIRE_POSTGRES").is_ok() {
-            return Err(
-                "HOMEWARD_REQUIRE_POSTGRES is set but HOMEWARD_TEST_POSTGRES is not".into(),
-            );
-        }
-        eprintln!("exchange_on_postgres: HOMEWARD_TEST_POSTGRES not set; run scripts/test");
+    let Some(server) = support::postgres("exchange_on_postgres")? else {
         return Ok(());
     };
     runtime()?.block_on(async {
-        use sqlx::Connection;
-        let db = format!("exchange_{}", std::process::id());
-        let mut conn = sqlx::PgConnection::connect(&server).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS \"{db}\""
-        )))
-        .execute(&mut conn)
-        .await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{db}\"")))
-            .execute(&mut conn)
-            .await?;
-        let (base, _) = server
-            .rsplit_once('/')
-            .ok_or("database URL without a path")?;
-        exchange(open(&format!("{base}/{db}")).await?).await
+        exchange(open(&support::fresh_database(&server, "exchange").await?).await?).await
     })
 }

@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use store::*;
 
+mod support;
+
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 const NOW: i64 = 90_000_000;
@@ -291,9 +293,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, std::io::Error> {
 
 #[test]
 fn bulk_import_on_sqlite() -> TestResult {
-    let dir = std::env::temp_dir().join(format!("homeward-store-import-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
+    let dir = support::scratch("import")?;
     let (a, b) = (dir.join("bulk.db"), dir.join("single.db"));
     runtime()?.block_on(async {
         bulk_matches_one_at_a_time(
@@ -308,36 +308,12 @@ fn bulk_import_on_sqlite() -> TestResult {
 
 #[test]
 fn bulk_import_on_postgres() -> TestResult {
-    let Ok(server) = std::env::var("HOMEWARD_TEST_POSTGRES") else {
-        if std::env::var("HOMEWARD_REQUIRE_POSTGRES").is_ok() {
-            return Err(
-                "HOMEWARD_REQUIRE_POSTGRES is set but HOMEWARD_TEST_POSTGRES is not".into(),
-            );
-        }
-        eprintln!("bulk_import_on_postgres: HOMEWARD_TEST_POSTGRES not set; run scripts/test");
+    let Some(server) = support::postgres("bulk_import_on_postgres")? else {
         return Ok(());
     };
     runtime()?.block_on(async {
-        use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect(&server).await?;
-        let (base, _) = server
-            .rsplit_once('/')
-            .ok_or("database URL without a path")?;
-        let mut stores = Vec::new();
-        for kind in ["bulk", "single"] {
-            let db = format!("import_{kind}_{}", std::process::id());
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS \"{db}\""
-            )))
-            .execute(&mut conn)
-            .await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{db}\"")))
-                .execute(&mut conn)
-                .await?;
-            stores.push(open(&format!("{base}/{db}")).await?);
-        }
-        let single = stores.pop().ok_or("no store")?;
-        let bulk = stores.pop().ok_or("no store")?;
+        let bulk = open(&support::fresh_database(&server, "import_bulk").await?).await?;
+        let single = open(&support::fresh_database(&server, "import_single").await?).await?;
         bulk_matches_one_at_a_time(bulk, single).await
     })
 }

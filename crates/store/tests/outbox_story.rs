@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use store::*;
 
+mod support;
+
 type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
 
 fn audit(at: i64, action: &str, entity: &str) -> AuditEntry {
@@ -286,9 +288,7 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 
 #[test]
 fn outbox_story_on_sqlite() -> TestResult {
-    let dir = std::env::temp_dir().join(format!("homeward-outbox-story-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
+    let dir = support::scratch("outbox-story")?;
     runtime()?.block_on(async {
         let store = open(dir.join("story.db").to_str().unwrap_or_default()).await?;
         story(store).await
@@ -297,29 +297,11 @@ fn outbox_story_on_sqlite() -> TestResult {
 
 #[test]
 fn outbox_story_on_postgres() -> TestResult {
-    let Ok(url) = std::env::var("HOMEWARD_TEST_POSTGRES") else {
-        assert!(
-            std::env::var("HOMEWARD_REQUIRE_POSTGRES").is_err(),
-            "HOMEWARD_REQUIRE_POSTGRES is set but HOMEWARD_TEST_POSTGRES is not"
-        );
-        eprintln!("outbox_story_on_postgres: HOMEWARD_TEST_POSTGRES not set; run scripts/test");
+    let Some(server) = support::postgres("outbox_story_on_postgres")? else {
         return Ok(());
     };
     runtime()?.block_on(async {
-        use sqlx::Connection;
-        let db = format!(
-            "outbox_{}_{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)?
-                .as_nanos()
-        );
-        let mut conn = sqlx::PgConnection::connect(&url).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{db}\"")))
-            .execute(&mut conn)
-            .await?;
-        let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
-        let store = open(&format!("{base}/{db}")).await?;
+        let store = open(&support::fresh_database(&server, "outbox").await?).await?;
         story(store).await
     })
 }

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use store::*;
 
+mod support;
+
 fn audit(action: &str, entity: &str, child: Option<i64>) -> AuditEntry {
     AuditEntry {
         at: 1_000,
@@ -731,9 +733,7 @@ fn runtime() -> tokio::runtime::Runtime {
 
 #[test]
 fn story_on_sqlite() {
-    let dir = std::env::temp_dir().join(format!("homeward-story-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| unreachable!("{e}"));
+    let dir = support::scratch("story").unwrap_or_else(|e| unreachable!("{e}"));
     runtime().block_on(async {
         let store = open(dir.join("story.db").to_str().unwrap_or_default())
             .await
@@ -756,41 +756,16 @@ fn story_on_sqlite() {
 
 #[test]
 fn story_on_postgres() {
-    let Ok(url) = std::env::var("HOMEWARD_TEST_POSTGRES") else {
-        assert!(
-            std::env::var("HOMEWARD_REQUIRE_POSTGRES").is_err(),
-            "HOMEWARD_REQUIRE_POSTGRES is set but HOMEWARD_TEST_POSTGRES is not"
-        );
-        eprintln!(
-            "story_on_postgres: HOMEWARD_TEST_POSTGRES not set; run scripts/test for the PostgreSQL half"
-        );
+    let server = support::postgres("story_on_postgres").unwrap_or_else(|e| unreachable!("{e}"));
+    let Some(server) = server else {
         return;
     };
     runtime().block_on(async {
-        let url = fresh_database(&url, "story").await;
+        let url = support::fresh_database(&server, "story")
+            .await
+            .unwrap_or_else(|e| unreachable!("{server}: {e}"));
         let store = open(&url).await.unwrap_or_else(|e| unreachable!("{e}"));
         assert_eq!(store.backend(), Backend::Postgres);
         story(store).await;
     });
-}
-
-/// A new, empty database on the test server, so runs never see each other's data.
-async fn fresh_database(server: &str, name: &str) -> String {
-    use sqlx::Connection;
-    let db = format!(
-        "{name}_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos())
-    );
-    let mut conn = sqlx::PgConnection::connect(server)
-        .await
-        .unwrap_or_else(|e| unreachable!("{server}: {e}"));
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{db}\"")))
-        .execute(&mut conn)
-        .await
-        .unwrap_or_else(|e| unreachable!("{e}"));
-    let base = server.rsplit_once('/').map_or(server, |(b, _)| b);
-    format!("{base}/{db}")
 }
