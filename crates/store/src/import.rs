@@ -5,9 +5,12 @@
 //! A statement costs a round trip to the database (a thread hop for SQLite, a network trip for
 //! PostgreSQL), which dominated the per-row path, so every step here works on chunks of rows:
 //! multi-row `INSERT`s, `IN (…)` lists, and one file load per chunk of children evaluated in
-//! memory.
+//! memory (on every core).
 
-use crate::model::{Episode, EventRecord};
+use rayon::prelude::*;
+
+use crate::model::{ChildFile, Episode, EventRecord, NewObligation};
+use crate::{Recompute, StoreError};
 
 /// A child as matching sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,38 +35,81 @@ pub struct ImportCandidates {
     pub events: Vec<EventRecord>,
 }
 
-/// Parameters per statement. SQLite maps each bound parameter to its `$N` name by scanning
-/// the statement's list of names (sqlx asks for every parameter's name), so binding costs grow
-/// with the square of a statement's parameters: thousands per statement spent most of the
-/// import there. A few hundred keep that small while still saving most round trips.
-const PARAMS: usize = 300;
+/// How a backend's SQL names bound parameters in the statements built here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Placeholders {
+    /// `$1, $2, …` (PostgreSQL).
+    Numbered,
+    /// `?, ?, …`, bound in the order they appear (SQLite). sqlx binds a numbered parameter by
+    /// asking SQLite for its name, which SQLite finds by scanning the statement's list of
+    /// names, so binding a statement of n numbered parameters cost n²: at a few thousand per
+    /// statement that was most of an import. Anonymous ones have no names to scan.
+    Anonymous,
+}
+
+impl Placeholders {
+    /// The `i`-th parameter (from 1); statements built here bind in that order.
+    pub(crate) fn param(self, i: usize) -> String {
+        match self {
+            Placeholders::Numbered => format!("${i}"),
+            Placeholders::Anonymous => "?".into(),
+        }
+    }
+
+    /// Parameters `first, first+1, …` for `n` values: an `IN (…)` list.
+    pub(crate) fn list(self, first: usize, n: usize) -> String {
+        (first..first + n)
+            .map(|i| self.param(i))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// `(…), (…), …`: `rows` rows of `columns` parameters from `first`, for a multi-row
+    /// `VALUES`.
+    pub(crate) fn values(self, first: usize, rows: usize, columns: usize) -> String {
+        (0..rows)
+            .map(|r| format!("({})", self.list(first + r * columns, columns)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Parameters per statement: enough that a list of thousands takes a few round trips to the
+/// database (each a thread hop for SQLite, a network trip for PostgreSQL), well within both
+/// backends' limits (32,766 and 65,535).
+const PARAMS: usize = 3000;
 
 /// Rows per multi-row statement of `columns` parameters each.
 pub(crate) const fn rows_per(columns: usize) -> usize {
     PARAMS / columns
 }
 
-/// `$first, $first+1, …` for `n` values: an `IN (…)` list.
-pub(crate) fn in_list(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// `($first, …), (…), …`: `rows` rows of `columns` placeholders for a multi-row `VALUES`.
-pub(crate) fn values(first: usize, rows: usize, columns: usize) -> String {
-    (0..rows)
-        .map(|r| format!("({})", in_list(first + r * columns, columns)))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Each file's obligations as `recompute` gives them, with the file's child, in the files'
+/// order. Files are independent, so they are evaluated on every core (the caller's thread
+/// waits: only the command-line import calls this, and the database is idle meanwhile).
+pub(crate) fn evaluate(
+    files: &[ChildFile],
+    recompute: Recompute<'_>,
+) -> Result<Vec<(i64, NewObligation)>, StoreError> {
+    let per_file: Vec<Vec<NewObligation>> = files
+        .par_iter()
+        .map(|file| recompute(file).map_err(StoreError::Evaluation))
+        .collect::<Result<_, _>>()?;
+    Ok(files
+        .iter()
+        .zip(per_file)
+        .flat_map(|(file, obligations)| obligations.into_iter().map(|o| (file.child.id, o)))
+        .collect())
 }
 
 /// Expands to the inherent import methods of a store, next to [`crate::shared::impl_repository`]
 /// (whose row readers and audit chain it reuses).
 macro_rules! impl_import {
-    ($store:ty, $conn:ty) => {
-        use crate::import::{ChildKey, ImportCandidates, in_list, rows_per, values};
+    ($store:ty, $conn:ty, $placeholders:expr) => {
+        use crate::import::{ChildKey, ImportCandidates, Placeholders, rows_per};
+
+        /// How this backend's statements name their parameters.
+        const PH: Placeholders = $placeholders;
 
         /// Appends audit rows inside the caller's transaction: the chain head is locked and
         /// read once, the hashes are chained in memory, and the rows go in with multi-row
@@ -85,7 +131,7 @@ macro_rules! impl_import {
             for chunk in rows.chunks(rows_per(10)) {
                 let sql = format!(
                     "INSERT INTO audit_log (id, at, user_id, action, entity, entity_id, child_id, remote_addr, prev_hash, hash) VALUES {}",
-                    values(1, chunk.len(), 10)
+                    PH.values(1, chunk.len(), 10)
                 );
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for (id, e, prev, hash) in chunk {
@@ -111,7 +157,7 @@ macro_rules! impl_import {
             authorities: &std::collections::HashMap<i64, Authority>,
         ) -> Result<Vec<ChildFile>> {
             let mut files = Vec::with_capacity(chunk.len());
-            let list = in_list(1, chunk.len());
+            let list = PH.list(1, chunk.len());
             let bind_all = |sql: String| {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for id in chunk {
@@ -200,12 +246,8 @@ macro_rules! impl_import {
                     .collect::<Result<_>>()?;
             // A chunk of children at a time, so only a chunk of files is ever held.
             for chunk in child_ids.chunks(rows_per(1)) {
-                let mut computed = Vec::new();
-                for file in &load_child_files(conn, chunk, &authorities).await? {
-                    for o in recompute(file).map_err(StoreError::Evaluation)? {
-                        computed.push((file.child.id, o));
-                    }
-                }
+                let files = load_child_files(conn, chunk, &authorities).await?;
+                let computed = crate::import::evaluate(&files, recompute)?;
                 replace_chunk(conn, chunk, &computed, now).await?;
             }
             Ok(())
@@ -218,7 +260,7 @@ macro_rules! impl_import {
         /// most of a child's obligations (those of its earlier episodes) do not change when a
         /// report is added.
         async fn replace_chunk(conn: &mut $conn, chunk: &[i64], computed: &[(i64, NewObligation)], now: i64) -> Result<()> {
-            let sql = format!("{OBLIGATION} WHERE child_id IN ({})", in_list(1, chunk.len()));
+            let sql = format!("{OBLIGATION} WHERE child_id IN ({})", PH.list(1, chunk.len()));
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for id in chunk {
                 q = q.bind(*id);
@@ -238,14 +280,14 @@ macro_rules! impl_import {
             }
             let stale: Vec<i64> = unmatched.into_values().flatten().collect();
             for ids in stale.chunks(rows_per(1)) {
-                let sql = format!("DELETE FROM obligations WHERE id IN ({})", in_list(1, ids.len()));
+                let sql = format!("DELETE FROM obligations WHERE id IN ({})", PH.list(1, ids.len()));
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for id in ids {
                     q = q.bind(*id);
                 }
                 q.execute(&mut *conn).await?;
             }
-            let sql = format!("UPDATE obligations SET computed_at = $1 WHERE child_id IN ({})", in_list(2, chunk.len()));
+            let sql = format!("UPDATE obligations SET computed_at = {} WHERE child_id IN ({})", PH.param(1), PH.list(2, chunk.len()));
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
             for id in chunk {
                 q = q.bind(*id);
@@ -255,7 +297,7 @@ macro_rules! impl_import {
                 let sql = format!(
                     "INSERT INTO child_schedule (child_id, next_check) VALUES {} \
                      ON CONFLICT (child_id) DO UPDATE SET next_check = excluded.next_check",
-                    values(1, chunk.len(), 2)
+                    PH.values(1, chunk.len(), 2)
                 );
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for id in chunk {
@@ -266,7 +308,7 @@ macro_rules! impl_import {
             for chunk in new.chunks(rows_per(11)) {
                 let sql = format!(
                     "INSERT INTO obligations (episode_id, child_id, authority_id, rule, share, owner_role, action, citation, activation, due, computed_at) VALUES {}",
-                    values(1, chunk.len(), 11)
+                    PH.values(1, chunk.len(), 11)
                 );
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for (child_id, o) in chunk {
@@ -286,7 +328,7 @@ macro_rules! impl_import {
                     .chain(names.chunks(rows_per(1)).map(|c| ("name", c.iter().map(|n| Key::Name(n.as_str())).collect())));
                 enum Key<'a> { Id(i64), Name(&'a str) }
                 for (column, keys) in lookups {
-                    let sql = format!("SELECT id, name, dob FROM children WHERE {column} IN ({})", in_list(1, keys.len()));
+                    let sql = format!("SELECT id, name, dob FROM children WHERE {column} IN ({})", PH.list(1, keys.len()));
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for k in keys {
                         q = match k {
@@ -302,7 +344,7 @@ macro_rules! impl_import {
                 let ids: Vec<i64> = children.keys().copied().collect();
                 let (mut episodes, mut events) = (Vec::new(), Vec::new());
                 for chunk in ids.chunks(rows_per(1) - 1) {
-                    let list = in_list(2, chunk.len());
+                    let (from, list) = (PH.param(1), PH.list(2, chunk.len()));
                     let bind_all = |sql: String| {
                         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(opened_from);
                         for id in chunk {
@@ -310,11 +352,11 @@ macro_rules! impl_import {
                         }
                         q
                     };
-                    for r in bind_all(format!("{EPISODE} WHERE child_id IN ({list}) AND opened_at >= $1")).fetch_all(&mut *conn).await? {
+                    for r in bind_all(format!("{EPISODE} WHERE opened_at >= {from} AND child_id IN ({list})")).fetch_all(&mut *conn).await? {
                         episodes.push(episode_row(&r)?);
                     }
                     for r in bind_all(format!(
-                        "{EVENT} WHERE episode_id IN (SELECT id FROM episodes WHERE child_id IN ({list}) AND opened_at >= $1)"
+                        "{EVENT} WHERE episode_id IN (SELECT id FROM episodes WHERE opened_at >= {from} AND child_id IN ({list}))"
                     ))
                     .fetch_all(&mut *conn)
                     .await?
@@ -348,7 +390,7 @@ macro_rules! impl_import {
                 }
                 for (n, episodes) in &bumps {
                     for chunk in episodes.chunks(rows_per(1) - 1) {
-                        let sql = format!("UPDATE episodes SET version = version + $1 WHERE id IN ({}) RETURNING id, child_id", in_list(2, chunk.len()));
+                        let sql = format!("UPDATE episodes SET version = version + {} WHERE id IN ({}) RETURNING id, child_id", PH.param(1), PH.list(2, chunk.len()));
                         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(*n);
                         for (id, _) in chunk {
                             q = q.bind(*id);
@@ -377,7 +419,7 @@ macro_rules! impl_import {
                 for chunk in opening.chunks(rows_per(1)) {
                     let sql = format!(
                         "SELECT child_id, responsible_authority_id, host_authority_id FROM placements WHERE child_id IN ({}) AND ends_on IS NULL ORDER BY child_id, id",
-                        in_list(1, chunk.len())
+                        PH.list(1, chunk.len())
                     );
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for id in chunk {
@@ -401,7 +443,7 @@ macro_rules! impl_import {
                 for chunk in new_episodes.chunks(rows_per(5)) {
                     let sql = format!(
                         "INSERT INTO episodes (child_id, version, responsible_authority_id, host_authority_id, opened_at) VALUES {} RETURNING id, child_id, opened_at, version",
-                        values(1, chunk.len(), 5)
+                        PH.values(1, chunk.len(), 5)
                     );
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for (child_id, e, responsible, host) in chunk {
@@ -442,7 +484,7 @@ macro_rules! impl_import {
                 for chunk in events.chunks(rows_per(7)) {
                     let sql = format!(
                         "INSERT INTO events (episode_id, at, body, recorded_by, recorded_at, corrects_event_id, correction_reason) VALUES {}",
-                        values(1, chunk.len(), 7)
+                        PH.values(1, chunk.len(), 7)
                     );
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for (episode_id, e) in chunk {

@@ -49,7 +49,7 @@ crate::outbox::impl_outbox!(PostgresStore, PgConnection);
 crate::shared::impl_repository!(PostgresStore, PgConnection, Backend::Postgres);
 crate::patterns::impl_pattern_reads!(PostgresStore);
 crate::exchange::impl_exchange!(PostgresStore, PgConnection);
-crate::import::impl_import!(PostgresStore, PgConnection);
+crate::import::impl_import!(PostgresStore, PgConnection, Placeholders::Numbered);
 
 impl PostgresStore {
     /// Reads a snapshot through sqlx, streaming the events of the window to the visitor one

@@ -63,7 +63,7 @@ crate::outbox::impl_outbox!(SqliteStore, SqliteConnection);
 crate::shared::impl_repository!(SqliteStore, SqliteConnection, Backend::Sqlite);
 crate::patterns::impl_pattern_reads!(SqliteStore);
 crate::exchange::impl_exchange!(SqliteStore, SqliteConnection);
-crate::import::impl_import!(SqliteStore, SqliteConnection);
+crate::import::impl_import!(SqliteStore, SqliteConnection, Placeholders::Anonymous);
 
 impl SqliteStore {
     /// Reads a snapshot through the bulk reader (see `sqlite_bulk`).
