@@ -175,20 +175,22 @@ pub fn view(episode: &Episode, events: &[EventRecord]) -> EpisodeView {
 
 /// Reads the snapshot of episodes opened in `[from, to)` (with the children `children` names),
 /// each episode read into its view as its events stream past (the events themselves are not
-/// kept).
-pub async fn read(
+/// kept), and kept as `keep` makes it: a return that reads a few fields of each of a national
+/// year's episodes keeps just those (`std::convert::identity` keeps the whole view).
+pub async fn read<T: Send>(
     store: &dyn Repository,
     from: i64,
     to: i64,
     children: SnapshotChildren,
-) -> Result<(ExchangeSnapshot, Vec<EpisodeView>), StoreError> {
-    let mut views = Vec::new();
+    keep: fn(EpisodeView) -> T,
+) -> Result<(ExchangeSnapshot, Vec<T>), StoreError> {
+    let mut kept = Vec::new();
     let snapshot = store
         .exchange_snapshot(from, to, children, &mut |episode, events| {
-            views.push(view(episode, events));
+            kept.push(keep(view(episode, events)));
         })
         .await?;
-    Ok((snapshot, views))
+    Ok((snapshot, kept))
 }
 
 #[cfg(test)]

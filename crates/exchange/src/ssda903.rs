@@ -9,7 +9,7 @@
 //! - legal status and placement type: the child's placements (timeline-v1 vocabulary, mapped
 //!   below); an episode of care is a looked-after placement, ceasing when the next begins;
 //! - missing (`M`) and away from placement without authorisation (`A`): the child's missing
-//!   episodes while looked after ([`crate::episodes::EpisodeView::away`]);
+//!   episodes while looked after ([`Spell`], read from [`crate::episodes::EpisodeView`]);
 //! - reason for a change of placement (`REASON_PLACE_CHANGE`): the `change_reason` recorded
 //!   with the placement the child moved to, written on the episode that the move ended
 //!   (`REC` `X1`) when the next episode is a new placement (`RNE` `P`, `B`, `T` or `U`) and
@@ -24,6 +24,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use jiff::civil::Date;
+use rayon::prelude::*;
 use serde::Deserialize;
 use store::{Child, ExchangeSnapshot, Placement};
 
@@ -62,6 +63,36 @@ pub struct Tables {
     pub episodes: Vec<Vec<String>>,
     /// Missing rows.
     pub missing: Vec<Vec<String>>,
+}
+
+/// What the Missing table reads of an episode. A collection year of national data holds
+/// hundreds of thousands of episodes, so the export keeps these few fields of each rather than
+/// its whole [`EpisodeView`] (whose strings and lists made an export's memory, and the time
+/// spent faulting it in, several times larger).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Spell {
+    /// Episode ID.
+    pub id: i64,
+    /// Child.
+    pub child_id: i64,
+    /// When the child was first noticed absent or reported missing.
+    pub started_at: i64,
+    /// When the child returned (else was located), if so.
+    pub ended_at: Option<i64>,
+    /// Away from placement without authorisation (`A`) rather than missing (`M`).
+    pub away: bool,
+}
+
+impl From<EpisodeView> for Spell {
+    fn from(v: EpisodeView) -> Self {
+        Spell {
+            id: v.id,
+            child_id: v.child_id,
+            started_at: v.started_at,
+            ended_at: v.ended_at,
+            away: v.away,
+        }
+    }
 }
 
 /// Something the return cannot say or that cannot be true.
@@ -184,6 +215,10 @@ fn reason_new_episode(spans: &[(&Placement, Date, Option<Date>)], n: usize) -> &
     }
 }
 
+/// Children built in one run: enough that a run's overhead is small, few enough that every core
+/// gets several runs.
+const CHILDREN_PER_RUN: usize = 4096;
+
 fn looked_after(p: &Placement) -> bool {
     legal_status(&p.legal_status).is_some()
 }
@@ -192,22 +227,49 @@ fn parse_date(s: &str) -> Option<Date> {
     s.parse().ok()
 }
 
-/// Builds the tables for a collection year and checks them. `views` are the snapshot's
-/// episodes read by [`crate::episodes::views`].
+/// Builds the tables for a collection year and checks them. `spells` are the snapshot's
+/// episodes read by [`crate::episodes::read`].
+///
+/// Children are independent of each other, so they are built in runs on every core (a national
+/// return has hundreds of thousands), and the runs' rows joined in the snapshot's order of
+/// children.
 pub fn build(
     snapshot: &ExchangeSnapshot,
-    views: &[EpisodeView],
+    spells: &[Spell],
+    year: &Period,
+) -> (Tables, Vec<Problem>) {
+    let placements = placements_by_child(snapshot);
+    let mut missing_by_child: HashMap<i64, Vec<&Spell>> = HashMap::new();
+    for v in spells {
+        missing_by_child.entry(v.child_id).or_default().push(v);
+    }
+    let parts: Vec<(Tables, Vec<Problem>)> = snapshot
+        .children
+        .par_chunks(CHILDREN_PER_RUN)
+        .map(|children| build_children(children, &placements, &missing_by_child, year))
+        .collect();
+    let mut tables = Tables::default();
+    let mut problems = Vec::new();
+    for (part, part_problems) in parts {
+        tables.header.extend(part.header);
+        tables.episodes.extend(part.episodes);
+        tables.missing.extend(part.missing);
+        problems.extend(part_problems);
+    }
+    (tables, problems)
+}
+
+/// The rows of some of the snapshot's children and the problems found with them.
+fn build_children(
+    children: &[Child],
+    placements: &HashMap<i64, Vec<&Placement>>,
+    missing_by_child: &HashMap<i64, Vec<&Spell>>,
     year: &Period,
 ) -> (Tables, Vec<Problem>) {
     let tz = london();
     let mut tables = Tables::default();
     let mut problems = Vec::new();
-    let placements = placements_by_child(snapshot);
-    let mut missing_by_child: HashMap<i64, Vec<&EpisodeView>> = HashMap::new();
-    for v in views {
-        missing_by_child.entry(v.child_id).or_default().push(v);
-    }
-    for child in &snapshot.children {
+    for child in children {
         let Some(list) = placements.get(&child.id) else {
             continue;
         };
@@ -482,26 +544,25 @@ mod tests {
             ],
             ..ExchangeSnapshot::default()
         };
-        let away = EpisodeView {
+        let away = Spell {
             id: 7,
             child_id: 1,
             started_at: london_noon("2025-07-04"),
             ended_at: Some(london_noon("2025-07-05")),
             away: true,
-            ..EpisodeView::default()
         };
-        let open = EpisodeView {
+        let open = Spell {
             id: 8,
             child_id: 1,
             started_at: london_noon("2026-03-30"),
             ended_at: Some(london_noon("2026-04-02")),
-            ..EpisodeView::default()
+            ..Spell::default()
         };
-        let before_care = EpisodeView {
+        let before_care = Spell {
             id: 6,
             child_id: 1,
             started_at: london_noon("2024-12-01"),
-            ..EpisodeView::default()
+            ..Spell::default()
         };
         let (tables, problems) = build(
             &snapshot,

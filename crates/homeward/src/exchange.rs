@@ -237,6 +237,7 @@ async fn compliance(setup: Setup, args: RangeArgs) -> Result<String, Failure> {
         period.start_micros() - COMPLIANCE_LOOKBACK,
         period.end_micros(),
         store::SnapshotChildren::WithEpisodes,
+        std::convert::identity,
     )
     .await?;
     let mut ids: Vec<i64> = views.iter().map(|v| v.child_id).collect();
@@ -313,6 +314,7 @@ async fn weekly(args: DateArgs) -> Result<String, Failure> {
         week.start_micros() - WEEKLY_LOOKBACK,
         week.end_micros(),
         store::SnapshotChildren::WithEpisodes,
+        std::convert::identity,
     )
     .await?;
     let now = web::micros(jiff::Timestamp::now());
@@ -340,6 +342,7 @@ async fn annex_a(args: DateArgs) -> Result<String, Failure> {
         period.start_micros() - ANNEX_A_LOOKBACK,
         period.end_micros(),
         store::SnapshotChildren::WithEpisodes,
+        std::convert::identity,
     )
     .await?;
     let rows = exchange::annex_a::build(&snapshot, &views, &period);
@@ -353,8 +356,8 @@ async fn annex_a(args: DateArgs) -> Result<String, Failure> {
     ))
 }
 
-/// What every snapshot export starts from.
-struct Reading {
+/// What every snapshot export starts from, its episodes kept as `T`.
+struct Reading<T> {
     /// The store, open.
     store: std::sync::Arc<dyn Repository>,
     /// The spinner shown while the export works.
@@ -362,25 +365,27 @@ struct Reading {
     /// The records in the export's window.
     snapshot: store::ExchangeSnapshot,
     /// The episodes read from them.
-    views: Vec<exchange::episodes::EpisodeView>,
+    views: Vec<T>,
 }
 
 /// Opens the store and reads the snapshot an export needs between `from` and `to`, with the
-/// episodes read, auditing the read (the same first step for every snapshot export).
-async fn read(
+/// episodes read and kept as `keep` makes them, auditing the read (the same first step for
+/// every snapshot export).
+async fn read<T: Send>(
     target: &ExportStore,
     what: &str,
     from: i64,
     to: i64,
     children: store::SnapshotChildren,
-) -> Result<Reading, Failure> {
+    keep: fn(exchange::episodes::EpisodeView) -> T,
+) -> Result<Reading<T>, Failure> {
     let store = open(target.database.as_deref()).await?;
     let user = match &target.user {
         Some(name) => Some(user_named(store.as_ref(), name).await?),
         None => None,
     };
     let bar = spinner("reading the store");
-    let (snapshot, views) = exchange::episodes::read(store.as_ref(), from, to, children)
+    let (snapshot, views) = exchange::episodes::read(store.as_ref(), from, to, children, keep)
         .await
         .map_err(Failure::runtime)?;
     store
@@ -416,6 +421,7 @@ async fn quarterly(setup: Setup, args: QuarterArgs) -> Result<String, Failure> {
         triggers.look_back(quarter.start_micros()),
         quarter.end_micros(),
         store::SnapshotChildren::WithEpisodes,
+        std::convert::identity,
     )
     .await?;
     bar.set_message("counting");
@@ -446,6 +452,7 @@ async fn ssda903(args: YearArgs) -> Result<String, Failure> {
         year.end_micros(),
         // Every child: the Header lists looked-after children with no episode too.
         store::SnapshotChildren::All,
+        exchange::ssda903::Spell::from,
     )
     .await?;
     bar.set_message("building the tables");

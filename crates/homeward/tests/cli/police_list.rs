@@ -68,9 +68,14 @@ fn fingerprint(db: &Path) -> Result<String, Box<dyn std::error::Error>> {
 fn settled_child(db: &Path) -> Result<(i64, String, String), Box<dyn std::error::Error>> {
     runtime()?.block_on(async {
         let store = store::open(db.to_str().unwrap_or_default()).await?;
-        let (snap, views) =
-            exchange::episodes::read(store.as_ref(), 0, i64::MAX, store::SnapshotChildren::All)
-                .await?;
+        let (snap, views) = exchange::episodes::read(
+            store.as_ref(),
+            0,
+            i64::MAX,
+            store::SnapshotChildren::All,
+            std::convert::identity,
+        )
+        .await?;
         let child = snap
             .children
             .iter()
@@ -136,6 +141,7 @@ fn a_good_list_opens_episodes_and_recomputes_obligations() -> TestResult {
             episode.opened_at,
             i64::MAX,
             store::SnapshotChildren::WithEpisodes,
+            std::convert::identity,
         )
         .await?;
         let v = views.iter().find(|v| v.id == episode.id).ok_or("view")?;
