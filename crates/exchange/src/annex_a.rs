@@ -1,117 +1,292 @@
-//! Ofsted's Annex A, List 8: children who went missing or were absent from home or placement in
-//! the twelve months before a date, one row per episode, with whether a return interview was
-//! offered and accepted. Written as CSV and as an xlsx workbook (rust_xlsxwriter), every cell
-//! as text so no spreadsheet ever reads one as a formula.
+//! Ofsted's Annex A, List 8 (children in care): one row per child looked after at any time in
+//! the twelve months to a date, with the list's missing columns — how many times the child was
+//! missing and how many times absent from placement in those months, and whether a return
+//! interview was offered and accepted after the last missing episode. One workbook per
+//! responsible authority (each submits its own Annex A), written as CSV and as xlsx
+//! (rust_xlsxwriter), every cell as text so no spreadsheet ever reads one as a formula.
 //!
-//! Source of the columns: the issue ("List 8: missing and absent episodes in 12 months, return
-//! interview offered and accepted") and the headings of Ofsted's Annex A template for list 8 as
-//! we know them; no machine-readable copy of the template was available to check against, so
-//! check the headings against the current template before submitting.
+//! The headings are the template's, as the Annex A schema of Social Finance's `liia-tools`
+//! (`liiatools/annex_a_pipeline/spec/Annex_A_schema.yml`, List 8) spells them. Only the child's
+//! identifying columns and the missing columns are written; List 8's other columns (legal
+//! status, placement, visits, reviews…) come from the case management system. Values are the
+//! template's categories without their drop-down letters (`Female`, `WBRI`, `Yes`), which that
+//! schema's cleaning accepts.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use store::ExchangeSnapshot;
+use jiff::civil::Date;
+use store::{Child, ExchangeSnapshot};
 
 use crate::episodes::EpisodeView;
 use crate::lookup::Lookup;
 use crate::period::{Period, date_of, dmy, london};
 use crate::quarterly::{age, placement_on};
-use crate::ssda903::demographics;
+use crate::ssda903::{demographics, legal_status};
 use crate::{ExchangeError, safe_csv};
 
-/// Columns of list 8.
-pub const COLUMNS: [&str; 12] = [
+/// Columns written, in the template's order.
+pub const COLUMNS: [&str; 9] = [
     "Child Unique ID",
     "Gender",
     "Ethnicity",
     "Date of Birth",
-    "Age at start of episode",
-    "Looked after",
-    "Responsible authority",
-    "Missing or absent",
-    "Start date of episode",
-    "End date of episode",
-    "Return interview offered",
-    "Return interview accepted",
+    "Age of Child (Years)",
+    "Number of Episodes the Child has been 'Missing' from their Placement in the last 12 months",
+    "Number of Episodes the Child has been 'Absent' from their Placement in the last 12 months",
+    "Was the child offered a Return Interview after their last missing episode (Y/N)?",
+    "Did the child accept a Return Interview after their last missing episode (Y/N)?",
 ];
 
-/// The rows for the twelve months ending on `period.last` (episodes starting in the period).
-pub fn build(
-    snapshot: &ExchangeSnapshot,
-    views: &[EpisodeView],
-    period: &Period,
-) -> Vec<Vec<String>> {
+/// List 8 rows by responsible authority code, each authority's by child ID.
+pub type Lists = BTreeMap<String, Vec<Vec<String>>>;
+
+/// The lists for the twelve months ending on `period.last`. A child is listed under the
+/// authority responsible for its latest looked-after placement in the period; its episodes
+/// count when they started in the period while it was looked after (`views` must hold every
+/// episode opened since a little before the period, `snapshot` every child).
+pub fn build(snapshot: &ExchangeSnapshot, views: &[EpisodeView], period: &Period) -> Lists {
     let tz = london();
     let Lookup {
-        codes,
-        children,
-        placements,
+        codes, placements, ..
     } = Lookup::of(snapshot);
-    let yes_no = |b: bool| if b { "Yes" } else { "No" }.to_owned();
-    let mut rows: Vec<(i64, i64, Vec<String>)> = views
-        .iter()
-        .filter(|v| period.contains(v.started_at))
-        .map(|v| {
-            let child = children.get(&v.child_id);
-            let d = child.map(|c| demographics(c)).unwrap_or_default();
-            let day = date_of(v.started_at, &tz);
-            let dob = child.and_then(|c| c.dob.parse().ok());
-            let looked_after = placements
-                .get(&v.child_id)
-                .and_then(|ps| placement_on(ps, day))
-                .is_some_and(|p| p.legal_status != "none");
-            let row = vec![
-                v.child_id.to_string(),
-                d.sex.unwrap_or_default(),
-                d.ethnicity.unwrap_or_default(),
-                dob.map(dmy).unwrap_or_default(),
-                dob.map(|b| age(b, day).to_string()).unwrap_or_default(),
-                yes_no(looked_after),
-                codes
-                    .get(&v.responsible_authority_id)
-                    .copied()
-                    .unwrap_or_default()
-                    .to_owned(),
-                if v.away { "Absent" } else { "Missing" }.into(),
-                dmy(day),
-                v.ended_at.map(|e| dmy(date_of(e, &tz))).unwrap_or_default(),
-                yes_no(v.rhi_offered_at.is_some()),
-                if v.rhi_offered_at.is_some() {
-                    yes_no(v.rhi_completed_at.is_some())
-                } else {
-                    String::new()
-                },
-            ];
-            (v.child_id, v.started_at, row)
-        })
-        .collect();
-    rows.sort_by_key(|r| (r.0, r.1));
-    rows.into_iter().map(|(_, _, r)| r).collect()
+    let mut episodes: BTreeMap<i64, Vec<&EpisodeView>> = BTreeMap::new();
+    for v in views.iter().filter(|v| period.contains(v.started_at)) {
+        episodes.entry(v.child_id).or_default().push(v);
+    }
+    let (first, last) = (period.first.to_string(), period.last.to_string());
+    let mut lists = Lists::new();
+    for child in &snapshot.children {
+        let Some(list) = placements.get(&child.id) else {
+            continue;
+        };
+        // The latest looked-after placement overlapping the period.
+        let Some(current) = list.iter().rev().find(|p| {
+            legal_status(&p.legal_status).is_some()
+                && p.starts_on.as_str() <= last.as_str()
+                && p.ends_on.as_deref().is_none_or(|e| e > first.as_str())
+        }) else {
+            continue;
+        };
+        let mut in_care: Vec<&EpisodeView> = episodes
+            .get(&child.id)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|v| {
+                placement_on(list, date_of(v.started_at, &tz))
+                    .is_some_and(|p| legal_status(&p.legal_status).is_some())
+            })
+            .collect();
+        in_care.sort_by_key(|v| (v.started_at, v.id));
+        let code = codes
+            .get(&current.responsible_authority_id)
+            .copied()
+            .unwrap_or("UNKNOWN");
+        lists
+            .entry(code.to_owned())
+            .or_default()
+            .push(row(child, &in_care, period.last));
+    }
+    lists
 }
 
-/// Writes `annex-a-list-8.csv` and `annex-a-list-8.xlsx` into `dir`.
-pub fn write(rows: &[Vec<String>], dir: &Path) -> Result<(), ExchangeError> {
+/// A child's row: `episodes` are its episodes in care in the period, in order.
+fn row(child: &Child, episodes: &[&EpisodeView], on: Date) -> Vec<String> {
+    let d = demographics(child);
+    let dob: Option<Date> = child.dob.parse().ok();
+    let missing = episodes.iter().filter(|v| !v.away).count();
+    let last_missing = episodes.iter().rev().find(|v| !v.away);
+    let yes_no = |b: bool| if b { "Yes" } else { "No" }.to_owned();
+    let (offered, accepted) = match last_missing {
+        None => (String::new(), String::new()),
+        Some(v) if v.rhi_offered_at.is_none() => (yes_no(false), String::new()),
+        Some(v) => (
+            yes_no(true),
+            match (v.rhi_completed_at, v.rhi_declined_at) {
+                (Some(_), _) => yes_no(true),
+                (None, Some(_)) => yes_no(false),
+                // Offered, and neither held nor refused yet.
+                (None, None) => "Unknown".into(),
+            },
+        ),
+    };
+    vec![
+        child.id.to_string(),
+        match d.sex.as_deref() {
+            Some("M") => "Male",
+            Some("F") => "Female",
+            _ => "Not stated/recorded",
+        }
+        .into(),
+        d.ethnicity.unwrap_or_default(),
+        dob.map(dmy).unwrap_or_default(),
+        dob.map(|b| age(b, on).to_string()).unwrap_or_default(),
+        missing.to_string(),
+        (episodes.len() - missing).to_string(),
+        offered,
+        accepted,
+    ]
+}
+
+/// The files of one authority's list: `annex-a-list-8-CODE.csv` and `.xlsx`.
+pub fn file_stem(code: &str) -> String {
+    format!("annex-a-list-8-{code}")
+}
+
+/// Writes each authority's list as CSV and xlsx into `dir`.
+pub fn write(lists: &Lists, dir: &Path) -> Result<(), ExchangeError> {
     crate::create_dir(dir)?;
-    safe_csv::write(&dir.join("annex-a-list-8.csv"), &COLUMNS, rows)?;
-    let path = dir.join("annex-a-list-8.xlsx");
+    for (code, rows) in lists {
+        let stem = file_stem(code);
+        safe_csv::write(&dir.join(format!("{stem}.csv")), &COLUMNS, rows)?;
+        write_xlsx(&dir.join(format!("{stem}.xlsx")), rows)?;
+    }
+    Ok(())
+}
+
+fn write_xlsx(path: &Path, rows: &[Vec<String>]) -> Result<(), ExchangeError> {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
     sheet
         .set_name("List 8")
-        .map_err(|e| ExchangeError::write(&path, &e))?;
+        .map_err(|e| ExchangeError::write(path, &e))?;
     let bold = rust_xlsxwriter::Format::new().set_bold();
     for (c, h) in COLUMNS.iter().enumerate() {
         sheet
             .write_string_with_format(0, c as u16, *h, &bold)
-            .map_err(|e| ExchangeError::write(&path, &e))?;
+            .map_err(|e| ExchangeError::write(path, &e))?;
     }
     for (r, row) in rows.iter().enumerate() {
         for (c, cell) in row.iter().enumerate() {
             sheet
                 .write_string(r as u32 + 1, c as u16, cell)
-                .map_err(|e| ExchangeError::write(&path, &e))?;
+                .map_err(|e| ExchangeError::write(path, &e))?;
         }
     }
-    book.save(&path)
-        .map_err(|e| ExchangeError::write(&path, &e))
+    book.save(path).map_err(|e| ExchangeError::write(path, &e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use store::{Authority, Placement};
+
+    fn placement(id: i64, legal: &str, from: &str, to: Option<&str>) -> Placement {
+        Placement {
+            id,
+            child_id: 1,
+            responsible_authority_id: 7,
+            host_authority_id: 7,
+            legal_status: legal.into(),
+            placement_type: "foster".into(),
+            police_force: "Kent Police".into(),
+            travel_minutes: 0,
+            starts_on: from.into(),
+            ends_on: to.map(Into::into),
+            change_reason: None,
+        }
+    }
+
+    fn noon(date: &str) -> i64 {
+        date.parse::<Date>()
+            .ok()
+            .and_then(|d| d.at(12, 0, 0, 0).to_zoned(london()).ok())
+            .map_or(0, |z| z.timestamp().as_microsecond())
+    }
+
+    fn episode(id: i64, on: &str, away: bool) -> EpisodeView {
+        EpisodeView {
+            id,
+            child_id: 1,
+            started_at: noon(on),
+            away,
+            ..EpisodeView::default()
+        }
+    }
+
+    #[test]
+    fn a_child_in_care_with_its_missing_and_absent_counts() {
+        let snapshot = ExchangeSnapshot {
+            authorities: vec![Authority {
+                id: 7,
+                code: "NEWHAM".into(),
+                name: "Newham".into(),
+                protocol: Some("NEWHAM".into()),
+                police_force: "Metropolitan Police".into(),
+                routing: "{}".into(),
+            }],
+            children: vec![Child {
+                id: 1,
+                version: 1,
+                name: "Ella Birch".into(),
+                dob: "2010-02-03".into(),
+                facts: r#"{"demographics": {"sex": "F", "ethnicity": "WBRI"}}"#.into(),
+                created_at: 0,
+                updated_at: 0,
+            }],
+            placements: vec![
+                placement(1, "none", "2020-01-01", Some("2025-06-01")),
+                placement(2, "s20", "2025-06-01", None),
+            ],
+            ..ExchangeSnapshot::default()
+        };
+        let offered_and_held = EpisodeView {
+            rhi_offered_at: Some(noon("2025-09-02")),
+            rhi_completed_at: Some(noon("2025-09-03")),
+            ..episode(4, "2025-09-01", false)
+        };
+        let last = EpisodeView {
+            rhi_offered_at: Some(noon("2026-01-11")),
+            rhi_declined_at: Some(noon("2026-01-12")),
+            ..episode(6, "2026-01-10", false)
+        };
+        let views = [
+            // Before care: not counted.
+            episode(2, "2025-05-01", false),
+            offered_and_held,
+            episode(5, "2025-10-01", true),
+            last,
+            // After the period: not counted.
+            episode(7, "2026-04-02", false),
+        ];
+        let lists = build(
+            &snapshot,
+            &views,
+            &Period::twelve_months_to(Date::constant(2026, 3, 31)),
+        );
+        assert_eq!(
+            lists.get("NEWHAM"),
+            Some(&vec![vec![
+                "1".to_owned(),
+                "Female".into(),
+                "WBRI".into(),
+                "03/02/2010".into(),
+                "16".into(),
+                "2".into(),
+                "1".into(),
+                "Yes".into(),
+                "No".into(),
+            ]])
+        );
+    }
+
+    #[test]
+    fn a_child_never_looked_after_is_not_listed() {
+        let snapshot = ExchangeSnapshot {
+            children: vec![Child {
+                id: 1,
+                version: 1,
+                name: "Sam Oak".into(),
+                dob: "2011-01-01".into(),
+                facts: "{}".into(),
+                created_at: 0,
+                updated_at: 0,
+            }],
+            placements: vec![placement(1, "none", "2020-01-01", None)],
+            ..ExchangeSnapshot::default()
+        };
+        let period = Period::twelve_months_to(Date::constant(2026, 3, 31));
+        assert!(build(&snapshot, &[episode(1, "2025-09-01", false)], &period).is_empty());
+    }
 }

@@ -22,8 +22,10 @@ pub enum ExportCommand {
     /// The weekly missing-meeting list: every child missing at any time in the seven days
     /// ending on a date, with risk, hours missing and status (weekly.csv).
     Weekly(DateArgs),
-    /// Ofsted Annex A list 8: missing and absent episodes in the twelve months to a date, with
-    /// return interviews offered and accepted (annex-a-list-8.csv and .xlsx).
+    /// Ofsted Annex A list 8's missing columns: each child in care in the twelve months to a
+    /// date, with how often missing and absent and whether a return interview was offered and
+    /// accepted after the last missing episode (annex-a-list-8-CODE.csv and .xlsx per
+    /// responsible authority).
     AnnexA(DateArgs),
     /// Compliance per authority and period: timed obligations (return interviews offered within
     /// 24 hours and held within 72 hours, meetings, escalations…) that fell due, met on time or
@@ -341,19 +343,27 @@ async fn annex_a(args: DateArgs) -> Result<String, Failure> {
         "annex-a",
         period.start_micros() - ANNEX_A_LOOKBACK,
         period.end_micros(),
-        store::SnapshotChildren::WithEpisodes,
+        // Every child: List 8 lists children in care who were never missing too.
+        store::SnapshotChildren::All,
         std::convert::identity,
     )
     .await?;
-    let rows = exchange::annex_a::build(&snapshot, &views, &period);
-    exchange::annex_a::write(&rows, &args.out).map_err(input)?;
+    let lists = exchange::annex_a::build(&snapshot, &views, &period);
+    exchange::annex_a::write(&lists, &args.out).map_err(input)?;
     bar.finish_and_clear();
-    Ok(format!(
-        "Annex A list 8, {}: {} episodes in {} (and .xlsx)\n",
+    let mut summary = format!(
+        "Annex A list 8, {}: children in care by responsible authority, in {} (CSV and xlsx)\n",
         period.label,
-        rows.len(),
-        args.out.join("annex-a-list-8.csv").display()
-    ))
+        args.out.display()
+    );
+    for (code, rows) in &lists {
+        summary.push_str(&format!(
+            "  {code}: {} children ({}.csv)\n",
+            rows.len(),
+            exchange::annex_a::file_stem(code)
+        ));
+    }
+    Ok(summary)
 }
 
 /// What every snapshot export starts from, its episodes kept as `T`.
