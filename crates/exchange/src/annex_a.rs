@@ -170,36 +170,13 @@ fn write_xlsx(path: &Path, rows: &[Vec<String>]) -> Result<(), ExchangeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use store::{Authority, Placement};
-
-    fn placement(id: i64, legal: &str, from: &str, to: Option<&str>) -> Placement {
-        Placement {
-            id,
-            child_id: 1,
-            responsible_authority_id: 7,
-            host_authority_id: 7,
-            legal_status: legal.into(),
-            placement_type: "foster".into(),
-            police_force: "Kent Police".into(),
-            travel_minutes: 0,
-            starts_on: from.into(),
-            ends_on: to.map(Into::into),
-            change_reason: None,
-        }
-    }
-
-    fn noon(date: &str) -> i64 {
-        date.parse::<Date>()
-            .ok()
-            .and_then(|d| d.at(12, 0, 0, 0).to_zoned(london()).ok())
-            .map_or(0, |z| z.timestamp().as_microsecond())
-    }
+    use crate::fixtures::{authority, london_noon, placement};
 
     fn episode(id: i64, on: &str, away: bool) -> EpisodeView {
         EpisodeView {
             id,
             child_id: 1,
-            started_at: noon(on),
+            started_at: london_noon(on),
             away,
             ..EpisodeView::default()
         }
@@ -208,14 +185,12 @@ mod tests {
     #[test]
     fn a_child_in_care_with_its_missing_and_absent_counts() {
         let snapshot = ExchangeSnapshot {
-            authorities: vec![Authority {
-                id: 7,
-                code: "NEWHAM".into(),
-                name: "Newham".into(),
-                protocol: Some("NEWHAM".into()),
-                police_force: "Metropolitan Police".into(),
-                routing: "{}".into(),
-            }],
+            authorities: vec![authority(
+                "NEWHAM",
+                "Newham",
+                "NEWHAM",
+                "Metropolitan Police",
+            )],
             children: vec![Child {
                 id: 1,
                 version: 1,
@@ -226,19 +201,19 @@ mod tests {
                 updated_at: 0,
             }],
             placements: vec![
-                placement(1, "none", "2020-01-01", Some("2025-06-01")),
-                placement(2, "s20", "2025-06-01", None),
+                placement(1, "none", "family_home", "2020-01-01", Some("2025-06-01")),
+                placement(2, "s20", "foster", "2025-06-01", None),
             ],
             ..ExchangeSnapshot::default()
         };
         let offered_and_held = EpisodeView {
-            rhi_offered_at: Some(noon("2025-09-02")),
-            rhi_completed_at: Some(noon("2025-09-03")),
+            rhi_offered_at: Some(london_noon("2025-09-02")),
+            rhi_completed_at: Some(london_noon("2025-09-03")),
             ..episode(4, "2025-09-01", false)
         };
         let last = EpisodeView {
-            rhi_offered_at: Some(noon("2026-01-11")),
-            rhi_declined_at: Some(noon("2026-01-12")),
+            rhi_offered_at: Some(london_noon("2026-01-11")),
+            rhi_declined_at: Some(london_noon("2026-01-12")),
             ..episode(6, "2026-01-10", false)
         };
         let views = [
@@ -283,7 +258,7 @@ mod tests {
                 created_at: 0,
                 updated_at: 0,
             }],
-            placements: vec![placement(1, "none", "2020-01-01", None)],
+            placements: vec![placement(1, "none", "family_home", "2020-01-01", None)],
             ..ExchangeSnapshot::default()
         };
         let period = Period::twelve_months_to(Date::constant(2026, 3, 31));

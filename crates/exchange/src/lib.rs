@@ -17,6 +17,8 @@
 pub mod annex_a;
 pub mod compliance;
 pub mod episodes;
+#[cfg(test)]
+mod fixtures;
 mod lookup;
 pub mod period;
 pub mod police_list;

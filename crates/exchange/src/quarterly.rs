@@ -331,8 +331,8 @@ pub fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::authority;
     use protocol::catalog::BUNDLED_PACKS;
-    use store::Authority;
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -353,14 +353,12 @@ mod tests {
         let calendar = Calendar::bundled()?;
         let triggers = Triggers::from_catalog(catalog, &calendar)?;
         let snapshot = ExchangeSnapshot {
-            authorities: vec![Authority {
-                id: 1,
-                code: "SHEFFIELD".into(),
-                name: "Sheffield City Council".into(),
-                protocol: Some("SY".into()),
-                police_force: "South Yorkshire Police".into(),
-                routing: "{}".into(),
-            }],
+            authorities: vec![authority(
+                "SHEFFIELD",
+                "Sheffield City Council",
+                "SY",
+                "South Yorkshire Police",
+            )],
             ..ExchangeSnapshot::default()
         };
         let mut views = Vec::new();

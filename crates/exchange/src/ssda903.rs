@@ -490,29 +490,7 @@ pub fn write(tables: &Tables, dir: &Path) -> Result<(), ExchangeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn placement(id: i64, legal: &str, kind: &str, from: &str, to: Option<&str>) -> Placement {
-        Placement {
-            id,
-            child_id: 1,
-            responsible_authority_id: 1,
-            host_authority_id: 1,
-            legal_status: legal.into(),
-            placement_type: kind.into(),
-            police_force: "Kent Police".into(),
-            travel_minutes: 0,
-            starts_on: from.into(),
-            ends_on: to.map(Into::into),
-            change_reason: None,
-        }
-    }
-
-    fn london_noon(date: &str) -> i64 {
-        date.parse::<Date>()
-            .ok()
-            .and_then(|d| d.at(12, 0, 0, 0).to_zoned(london()).ok())
-            .map_or(0, |z| z.timestamp().as_microsecond())
-    }
+    use crate::fixtures::{london_noon, placement};
 
     #[test]
     fn episodes_of_care_and_missing_rows() -> Result<(), ExchangeError> {
