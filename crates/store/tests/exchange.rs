@@ -216,17 +216,11 @@ async fn exchange(store: Arc<dyn Repository>) -> TestResult {
     Ok(())
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, std::io::Error> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-}
-
 #[test]
 fn exchange_on_sqlite() -> TestResult {
     let dir = support::scratch("exchange")?;
     let path = dir.join("x.db");
-    runtime()?
+    support::runtime()?
         .block_on(async { exchange(open(path.to_str().unwrap_or_default()).await?).await })?;
     std::fs::remove_dir_all(&dir)?;
     Ok(())
@@ -237,7 +231,7 @@ fn exchange_on_postgres() -> TestResult {
     let Some(server) = support::postgres("exchange_on_postgres")? else {
         return Ok(());
     };
-    runtime()?.block_on(async {
+    support::runtime()?.block_on(async {
         exchange(open(&support::fresh_database(&server, "exchange").await?).await?).await
     })
 }

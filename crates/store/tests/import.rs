@@ -285,17 +285,11 @@ async fn bulk_matches_one_at_a_time(
     Ok(())
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, std::io::Error> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-}
-
 #[test]
 fn bulk_import_on_sqlite() -> TestResult {
     let dir = support::scratch("import")?;
     let (a, b) = (dir.join("bulk.db"), dir.join("single.db"));
-    runtime()?.block_on(async {
+    support::runtime()?.block_on(async {
         bulk_matches_one_at_a_time(
             open(a.to_str().unwrap_or_default()).await?,
             open(b.to_str().unwrap_or_default()).await?,
@@ -311,7 +305,7 @@ fn bulk_import_on_postgres() -> TestResult {
     let Some(server) = support::postgres("bulk_import_on_postgres")? else {
         return Ok(());
     };
-    runtime()?.block_on(async {
+    support::runtime()?.block_on(async {
         let bulk = open(&support::fresh_database(&server, "import_bulk").await?).await?;
         let single = open(&support::fresh_database(&server, "import_single").await?).await?;
         bulk_matches_one_at_a_time(bulk, single).await

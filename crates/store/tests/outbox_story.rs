@@ -280,16 +280,10 @@ async fn story(store: Arc<dyn Repository>) -> TestResult {
     Ok(())
 }
 
-fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-}
-
 #[test]
 fn outbox_story_on_sqlite() -> TestResult {
     let dir = support::scratch("outbox-story")?;
-    runtime()?.block_on(async {
+    support::runtime()?.block_on(async {
         let store = open(dir.join("story.db").to_str().unwrap_or_default()).await?;
         story(store).await
     })
@@ -300,7 +294,7 @@ fn outbox_story_on_postgres() -> TestResult {
     let Some(server) = support::postgres("outbox_story_on_postgres")? else {
         return Ok(());
     };
-    runtime()?.block_on(async {
+    support::runtime()?.block_on(async {
         let store = open(&support::fresh_database(&server, "outbox").await?).await?;
         story(store).await
     })

@@ -724,34 +724,29 @@ async fn story(store: Arc<dyn Repository>) {
     store.ping().await.unwrap_or_else(|e| unreachable!("{e}"));
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| unreachable!("{e}"))
-}
-
 #[test]
 fn story_on_sqlite() {
     let dir = support::scratch("story").unwrap_or_else(|e| unreachable!("{e}"));
-    runtime().block_on(async {
-        let store = open(dir.join("story.db").to_str().unwrap_or_default())
-            .await
-            .unwrap_or_else(|e| unreachable!("{e}"));
-        assert_eq!(store.backend(), Backend::Sqlite);
-        story(store.clone()).await;
-        // An online backup holds the same data.
-        store
-            .backup_to(&dir.join("copy.db"))
-            .await
-            .unwrap_or_else(|e| unreachable!("{e}"));
-        let copy = open(dir.join("copy.db").to_str().unwrap_or_default())
-            .await
-            .unwrap_or_else(|e| unreachable!("{e}"));
-        assert_eq!(copy.audit_log().await.ok(), store.audit_log().await.ok());
-        let child = store.children_for(1, 10, 0).await.unwrap_or_default();
-        assert_eq!(copy.children_for(1, 10, 0).await.unwrap_or_default(), child);
-    });
+    support::runtime()
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .block_on(async {
+            let store = open(dir.join("story.db").to_str().unwrap_or_default())
+                .await
+                .unwrap_or_else(|e| unreachable!("{e}"));
+            assert_eq!(store.backend(), Backend::Sqlite);
+            story(store.clone()).await;
+            // An online backup holds the same data.
+            store
+                .backup_to(&dir.join("copy.db"))
+                .await
+                .unwrap_or_else(|e| unreachable!("{e}"));
+            let copy = open(dir.join("copy.db").to_str().unwrap_or_default())
+                .await
+                .unwrap_or_else(|e| unreachable!("{e}"));
+            assert_eq!(copy.audit_log().await.ok(), store.audit_log().await.ok());
+            let child = store.children_for(1, 10, 0).await.unwrap_or_default();
+            assert_eq!(copy.children_for(1, 10, 0).await.unwrap_or_default(), child);
+        });
 }
 
 #[test]
@@ -760,12 +755,14 @@ fn story_on_postgres() {
     let Some(server) = server else {
         return;
     };
-    runtime().block_on(async {
-        let url = support::fresh_database(&server, "story")
-            .await
-            .unwrap_or_else(|e| unreachable!("{server}: {e}"));
-        let store = open(&url).await.unwrap_or_else(|e| unreachable!("{e}"));
-        assert_eq!(store.backend(), Backend::Postgres);
-        story(store).await;
-    });
+    support::runtime()
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .block_on(async {
+            let url = support::fresh_database(&server, "story")
+                .await
+                .unwrap_or_else(|e| unreachable!("{server}: {e}"));
+            let store = open(&url).await.unwrap_or_else(|e| unreachable!("{e}"));
+            assert_eq!(store.backend(), Backend::Postgres);
+            story(store).await;
+        });
 }

@@ -2,18 +2,11 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::homeward;
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("homeward-admin-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| unreachable!("{e}"));
-    dir
-}
+use super::{homeward, runtime, scratch};
 
 fn demo(db: &Path) {
     let out = homeward(&[
@@ -36,38 +29,33 @@ fn demo(db: &Path) {
     );
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| unreachable!("{e}"))
-}
-
 /// A fingerprint of everything a user can reach, read through the store.
 fn contents(db: &Path) -> String {
-    runtime().block_on(async {
-        let store = store::open(db.to_str().unwrap_or_default())
-            .await
-            .unwrap_or_else(|e| unreachable!("{e}"));
-        let mut out = format!("{:?}", store.authorities().await.ok());
-        for a in store.authorities().await.unwrap_or_default() {
-            for c in store.children_for(a.id, 1000, 0).await.unwrap_or_default() {
-                out.push_str(&format!(
-                    "{:?}{:?}{:?}",
-                    store.child_file(c.id).await.ok(),
-                    store.child_obligations(c.id).await.ok(),
-                    store.documents(c.id).await.ok()
-                ));
+    runtime()
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .block_on(async {
+            let store = store::open(db.to_str().unwrap_or_default())
+                .await
+                .unwrap_or_else(|e| unreachable!("{e}"));
+            let mut out = format!("{:?}", store.authorities().await.ok());
+            for a in store.authorities().await.unwrap_or_default() {
+                for c in store.children_for(a.id, 1000, 0).await.unwrap_or_default() {
+                    out.push_str(&format!(
+                        "{:?}{:?}{:?}",
+                        store.child_file(c.id).await.ok(),
+                        store.child_obligations(c.id).await.ok(),
+                        store.documents(c.id).await.ok()
+                    ));
+                }
             }
-        }
-        out.push_str(&format!("{:?}", store.audit_log().await.ok()));
-        out
-    })
+            out.push_str(&format!("{:?}", store.audit_log().await.ok()));
+            out
+        })
 }
 
 #[test]
 fn backup_then_restore_gives_identical_data() {
-    let dir = scratch("backup");
+    let dir = scratch("admin", "backup").unwrap_or_else(|e| unreachable!("{e}"));
     let db = dir.join("live.db");
     demo(&db);
     let copy = dir.join("copy.db");
@@ -103,30 +91,32 @@ fn backup_then_restore_gives_identical_data() {
 
 #[test]
 fn audit_verify_catches_an_altered_and_a_removed_row() {
-    let dir = scratch("audit");
+    let dir = scratch("admin", "audit").unwrap_or_else(|e| unreachable!("{e}"));
     let db = dir.join("audit.db");
     demo(&db);
     // Some reads on the log, as the API writes them.
-    runtime().block_on(async {
-        let store = store::open(db.to_str().unwrap_or_default())
-            .await
-            .unwrap_or_else(|e| unreachable!("{e}"));
-        let entries: Vec<store::AuditEntry> = (1..=6)
-            .map(|n| store::AuditEntry {
-                at: n,
-                user_id: Some(1),
-                action: "read".into(),
-                entity: "child".into(),
-                entity_id: Some(n),
-                child_id: Some(n),
-                remote_addr: "demo loader".into(),
-            })
-            .collect();
-        store
-            .audit(&entries)
-            .await
-            .unwrap_or_else(|e| unreachable!("{e}"));
-    });
+    runtime()
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .block_on(async {
+            let store = store::open(db.to_str().unwrap_or_default())
+                .await
+                .unwrap_or_else(|e| unreachable!("{e}"));
+            let entries: Vec<store::AuditEntry> = (1..=6)
+                .map(|n| store::AuditEntry {
+                    at: n,
+                    user_id: Some(1),
+                    action: "read".into(),
+                    entity: "child".into(),
+                    entity_id: Some(n),
+                    child_id: Some(n),
+                    remote_addr: "demo loader".into(),
+                })
+                .collect();
+            store
+                .audit(&entries)
+                .await
+                .unwrap_or_else(|e| unreachable!("{e}"));
+        });
     let ok = homeward(&[
         "audit",
         "verify",
@@ -139,16 +129,18 @@ fn audit_verify_catches_an_altered_and_a_removed_row() {
         String::from_utf8_lossy(&ok.stderr)
     );
     let sql = |q: &'static str| {
-        runtime().block_on(async {
-            use sqlx::Connection;
-            let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", db.display()))
-                .await
-                .unwrap_or_else(|e| unreachable!("{e}"));
-            sqlx::query(q)
-                .execute(&mut conn)
-                .await
-                .unwrap_or_else(|e| unreachable!("{e}"));
-        })
+        runtime()
+            .unwrap_or_else(|e| unreachable!("{e}"))
+            .block_on(async {
+                use sqlx::Connection;
+                let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", db.display()))
+                    .await
+                    .unwrap_or_else(|e| unreachable!("{e}"));
+                sqlx::query(q)
+                    .execute(&mut conn)
+                    .await
+                    .unwrap_or_else(|e| unreachable!("{e}"));
+            })
     };
     sql("UPDATE audit_log SET remote_addr = '10.0.0.66' WHERE id = 3");
     let bad = homeward(&[
@@ -190,7 +182,7 @@ fn audit_verify_catches_an_altered_and_a_removed_row() {
 
 #[test]
 fn users_add_reads_the_password_from_standard_input() {
-    let dir = scratch("users");
+    let dir = scratch("admin", "users").unwrap_or_else(|e| unreachable!("{e}"));
     let db = dir.join("users.db");
     demo(&db);
     let add = |password: &str, username: &str| {
@@ -242,7 +234,7 @@ fn users_add_reads_the_password_from_standard_input() {
 
 #[test]
 fn serve_answers_health_checks_on_loopback() {
-    let dir = scratch("serve");
+    let dir = scratch("admin", "serve").unwrap_or_else(|e| unreachable!("{e}"));
     let db = dir.join("serve.db");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

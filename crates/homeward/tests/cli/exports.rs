@@ -2,18 +2,11 @@
 //! columns, an xlsx workbook, figures that add up, and a formula in a child's name written
 //! harmlessly.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use super::homeward;
+use super::{homeward, scratch};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-fn scratch(name: &str) -> Result<PathBuf, std::io::Error> {
-    let dir = std::env::temp_dir().join(format!("homeward-exports-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
-}
 
 fn run(args: &[&str]) -> Result<String, Box<dyn std::error::Error>> {
     let out = homeward(args);
@@ -40,7 +33,7 @@ fn formula_names(db: &Path) -> TestResult {
 
 #[test]
 fn quarterly_weekly_and_annex_a() -> TestResult {
-    let dir = scratch("all")?;
+    let dir = scratch("exports", "all")?;
     let db = dir.join("demo.db");
     let db_arg = db.to_str().unwrap_or_default();
     run(&["demo", "--database", db_arg])?;
@@ -222,7 +215,7 @@ fn last_audit(db: &Path) -> Result<(usize, store::AuditRecord), Box<dyn std::err
 /// ran the command.
 #[test]
 fn an_exports_audit_row_names_who_ran_it() -> TestResult {
-    let dir = scratch("audit")?;
+    let dir = scratch("exports", "audit")?;
     let db = dir.join("demo.db");
     let db_arg = db.to_str().unwrap_or_default();
     run(&["demo", "--database", db_arg, "--children", "12"])?;

@@ -27,6 +27,42 @@ fn homeward(args: &[&str]) -> Output {
         .unwrap_or_else(|e| unreachable!("cannot run homeward: {e}"))
 }
 
+/// An empty scratch folder `homeward-AREA-PID-NAME` for one test.
+fn scratch(area: &str, name: &str) -> std::io::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("homeward-{area}-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// A scratch folder holding a demo database (`demo.db`) of `children` children.
+fn demo(
+    area: &str,
+    name: &str,
+    children: u32,
+) -> Result<(PathBuf, PathBuf), Box<dyn std::error::Error>> {
+    let dir = scratch(area, name)?;
+    let db = dir.join("demo.db");
+    let out = homeward(&[
+        "demo",
+        "--database",
+        db.to_str().unwrap_or_default(),
+        "--children",
+        &children.to_string(),
+    ]);
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into());
+    }
+    Ok((dir, db))
+}
+
+/// A runtime for reading a test's store directly.
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
 /// Writes text to a fresh temporary file and returns its path.
 fn temp_file(name: &str, text: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("homeward-cli-{}", std::process::id()));

@@ -4,31 +4,13 @@
 use analytics::hotspots::{GroupBy, hotspots};
 use analytics::together::{Trigger, graph};
 
-use super::homeward;
+use super::{demo, runtime};
 
 #[test]
 fn the_demo_has_hotspots_and_children_missing_together() {
-    let dir = std::env::temp_dir().join(format!("homeward-patterns-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| unreachable!("{e}"));
-    let db = dir.join("demo.db");
     // 39 children: three per partnership authority, the first missing-together group of each.
-    let out = homeward(&[
-        "demo",
-        "--database",
-        db.to_str().unwrap_or_default(),
-        "--children",
-        "39",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| unreachable!("{e}"));
+    let (dir, db) = demo("patterns", "demo", 39).unwrap_or_else(|e| unreachable!("{e}"));
+    let rt = runtime().unwrap_or_else(|e| unreachable!("{e}"));
     rt.block_on(async {
         let store = store::open(db.to_str().unwrap_or_default())
             .await

@@ -2,44 +2,14 @@
 //! with obligations recomputed; a file with any bad row is refused with its row and column and
 //! leaves the store exactly as it was.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use super::homeward;
+use super::{demo, homeward, runtime, scratch};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 const HEADER: &str =
     "force,police_reference,child_reference,name,date_of_birth,reported_at,risk,status,found_at\n";
-
-fn scratch(name: &str) -> Result<PathBuf, std::io::Error> {
-    let dir = std::env::temp_dir().join(format!("homeward-police-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
-}
-
-/// A scratch folder holding a demo database of `children` children.
-fn demo(name: &str, children: u32) -> Result<(PathBuf, PathBuf), Box<dyn std::error::Error>> {
-    let dir = scratch(name)?;
-    let db = dir.join("demo.db");
-    let out = homeward(&[
-        "demo",
-        "--database",
-        db.to_str().unwrap_or_default(),
-        "--children",
-        &children.to_string(),
-    ]);
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into());
-    }
-    Ok((dir, db))
-}
-
-fn runtime() -> Result<tokio::runtime::Runtime, std::io::Error> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-}
 
 /// Counts of every table an import writes, and the audit chain head.
 fn fingerprint(db: &Path) -> Result<String, Box<dyn std::error::Error>> {
@@ -102,9 +72,19 @@ fn import(db: &Path, file: &Path) -> std::process::Output {
     ])
 }
 
+/// Imports `file` into `db`, which must succeed; its summary.
+fn imported(db: &Path, file: &Path) -> Result<String, String> {
+    let out = import(db, file);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() {
+        return Err(format!("{stdout}{}", String::from_utf8_lossy(&out.stderr)));
+    }
+    Ok(stdout)
+}
+
 #[test]
 fn a_good_list_opens_episodes_and_recomputes_obligations() -> TestResult {
-    let (dir, db) = demo("good", 12)?;
+    let (dir, db) = demo("police", "good", 12)?;
     let (id, name, dob) = settled_child(&db)?;
     let now = jiff::Timestamp::now();
     let reported = (now - jiff::SignedDuration::from_hours(5)).to_string();
@@ -120,13 +100,7 @@ fn a_good_list_opens_episodes_and_recomputes_obligations() -> TestResult {
         ),
     )?;
     let before = fingerprint(&db)?;
-    let out = import(&db, &list);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = imported(&db, &list)?;
     assert!(
         stdout.contains("2 rows; 1 children updated, 1 episodes opened, 3 events recorded"),
         "{stdout}"
@@ -172,7 +146,7 @@ fn a_good_list_opens_episodes_and_recomputes_obligations() -> TestResult {
 
 #[test]
 fn a_list_with_bad_rows_is_refused_by_row_and_column_and_changes_nothing() -> TestResult {
-    let (dir, db) = demo("bad", 12)?;
+    let (dir, db) = demo("police", "bad", 12)?;
     let (id, _, _) = settled_child(&db)?;
     let reported = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(5)).to_string();
     let list = dir.join("list.csv");
@@ -217,7 +191,7 @@ fn a_list_with_bad_rows_is_refused_by_row_and_column_and_changes_nothing() -> Te
 /// the instant they were computed, and each child written has one audit row.
 #[test]
 fn a_long_list_leaves_every_child_with_the_engines_obligations() -> TestResult {
-    let (dir, db) = demo("long", 40)?;
+    let (dir, db) = demo("police", "long", 40)?;
     let now = jiff::Timestamp::now();
     let reported = (now - jiff::SignedDuration::from_hours(3)).to_string();
     let found = (now - jiff::SignedDuration::from_hours(1)).to_string();
@@ -241,13 +215,7 @@ fn a_long_list_leaves_every_child_with_the_engines_obligations() -> TestResult {
     }
     let list = dir.join("list.csv");
     std::fs::write(&list, text)?;
-    let out = import(&db, &list);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = imported(&db, &list)?;
     assert!(
         stdout.contains(&format!("{} children updated", children.len())),
         "{stdout}"
@@ -307,7 +275,7 @@ fn a_long_list_leaves_every_child_with_the_engines_obligations() -> TestResult {
 
 #[test]
 fn bank_holidays_are_checked_before_they_are_kept() -> TestResult {
-    let dir = scratch("holidays")?;
+    let dir = scratch("police", "holidays")?;
     let out = dir.join("kept.json");
     let good = super::repo().join("../shared/data/bank-holidays-england-and-wales.json");
     let good = if good.exists() {

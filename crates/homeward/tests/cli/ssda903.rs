@@ -2,23 +2,16 @@
 //! pinned and installed by scripts/test, which sets `HOMEWARD_TEST_903_PYTHON` to its venv's
 //! python and `HOMEWARD_REQUIRE_VALIDATOR=1` so that a missing validator fails the run).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use super::{homeward, repo};
+use super::{homeward, repo, scratch};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 /// Rules of csc-validator-be-903 0.1.17 that fail on any input (they read a column,
 /// `DATE_EPISODE_CEASED`, that no 903 table has): reported, never counted as passed.
 const BROKEN_RULES: [&str; 2] = ["231", "233"];
-
-fn scratch(name: &str) -> Result<PathBuf, std::io::Error> {
-    let dir = std::env::temp_dir().join(format!("homeward-903-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
-}
 
 /// The latest collection year that ended before today (the demo spans the last two years).
 fn last_full_year() -> String {
@@ -101,7 +94,7 @@ fn validate(dir: &Path, year: &str) -> Result<Option<Findings>, Box<dyn std::err
 
 #[test]
 fn demo_export_passes_the_dfe_validation_rules() -> TestResult {
-    let dir = scratch("demo")?;
+    let dir = scratch("903", "demo")?;
     let db = dir.join("demo.db");
     load_demo(&db)?;
     let year = last_full_year();
@@ -230,7 +223,7 @@ fn break_data(db: &Path, year: &str) -> Result<Broken, Box<dyn std::error::Error
 
 #[test]
 fn broken_data_is_caught_by_homeward_and_by_the_validator() -> TestResult {
-    let dir = scratch("broken")?;
+    let dir = scratch("903", "broken")?;
     let db = dir.join("demo.db");
     load_demo(&db)?;
     let year = last_full_year();

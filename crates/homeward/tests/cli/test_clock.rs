@@ -3,18 +3,10 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::homeward;
-
-fn scratch(name: &str) -> Result<PathBuf, String> {
-    let dir = std::env::temp_dir().join(format!("homeward-clock-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    Ok(dir)
-}
+use super::{homeward, scratch};
 
 fn free_port() -> Result<u16, String> {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -80,7 +72,7 @@ fn serve(bind: &str, db: &str, extra: &[&str]) -> Result<Server, String> {
 
 #[test]
 fn test_clock_is_refused_with_production_settings_or_off_loopback() -> Result<(), String> {
-    let dir = scratch("refused")?;
+    let dir = scratch("clock", "refused").map_err(|e| e.to_string())?;
     let db = dir.join("db").to_string_lossy().into_owned();
     for (extra, says) in [
         (
@@ -107,7 +99,7 @@ fn test_clock_is_refused_with_production_settings_or_off_loopback() -> Result<()
 
 #[test]
 fn test_clock_moves_and_recomputes_every_child() -> Result<(), String> {
-    let dir = scratch("moves")?;
+    let dir = scratch("clock", "moves").map_err(|e| e.to_string())?;
     let db = dir.join("db").to_string_lossy().into_owned();
     let out = homeward(&["demo", "--database", &db, "--children", "6"]);
     assert!(
@@ -156,7 +148,7 @@ fn test_clock_moves_and_recomputes_every_child() -> Result<(), String> {
 
 #[test]
 fn without_the_flag_there_is_no_test_clock_route() -> Result<(), String> {
-    let dir = scratch("absent")?;
+    let dir = scratch("clock", "absent").map_err(|e| e.to_string())?;
     let db = dir.join("db").to_string_lossy().into_owned();
     let bind = format!("127.0.0.1:{}", free_port()?);
     let _server = serve(&bind, &db, &[])?;

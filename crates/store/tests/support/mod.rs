@@ -5,6 +5,13 @@
 use std::error::Error;
 use std::path::PathBuf;
 
+/// The runtime each test drives the store on.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+}
+
 /// An empty scratch folder for `name` in this process.
 pub fn scratch(name: &str) -> std::io::Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!("homeward-store-{name}-{}", std::process::id()));
