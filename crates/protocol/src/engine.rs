@@ -81,8 +81,24 @@ impl<'c> Engine<'c> {
     /// change without a new event: a threshold or recurrence is reached, a deadline passes, or
     /// an event recorded ahead of time takes effect. The scheduler sleeps until then.
     pub fn evaluate_with_next_change(&self, timeline: &Timeline, now: Timestamp) -> Evaluation {
+        let (evaluation, _) = self.run(timeline, now, false);
+        evaluation
+    }
+
+    /// As [`Engine::evaluate_with_next_change`], and also every obligation that an event has
+    /// already discharged, with the instant of that discharge: the whole record of what the
+    /// protocols asked of the file up to `now`, which the case store keeps so that an obligation
+    /// met keeps its identity and the time it was met (compliance and charts count from it).
+    /// A recurring obligation is never met: each discharge moves its deadline on.
+    pub fn evaluate_record(&self, timeline: &Timeline, now: Timestamp) -> Record {
+        let (evaluation, met) = self.run(timeline, now, true);
+        Record { evaluation, met }
+    }
+
+    fn run(&self, timeline: &Timeline, now: Timestamp, keep_met: bool) -> (Evaluation, Vec<Met>) {
         let happened = episodes(timeline, self.calendar, now);
         let mut out = Vec::new();
+        let mut met = Vec::new();
         let mut next_change = timeline
             .events
             .iter()
@@ -113,6 +129,7 @@ impl<'c> Engine<'c> {
                     activation: None,
                     cached: Cached::default(),
                     next_change: None,
+                    met: keep_met.then_some(&mut met),
                 };
                 for key in self.catalog.keys_of(*protocol) {
                     scope.rule_obligations(key, roles, &mut out);
@@ -139,11 +156,43 @@ impl<'c> Engine<'c> {
                 .then_with(|| self.catalog.rank(a.rule).cmp(&self.catalog.rank(b.rule)))
                 .then_with(|| (a.episode, a.share).cmp(&(b.episode, b.share)))
         });
-        Evaluation {
-            obligations: out,
-            next_change,
-        }
+        // Two triggers of one rule may meet at the same activation: one obligation, met once.
+        met.sort_by_key(|m| (m.episode, m.rule, m.share, m.activation, m.at));
+        met.dedup_by_key(|m| (m.episode, m.rule, m.share, m.activation));
+        (
+            Evaluation {
+                obligations: out,
+                next_change,
+            },
+            met,
+        )
     }
+}
+
+/// An obligation an event discharged: what was asked, and when it was done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Met {
+    /// The rule that created it.
+    pub rule: RuleKey,
+    /// The party's share, for rules that bind two parties.
+    pub share: Option<Share>,
+    /// Which episode of the timeline (from 0).
+    pub episode: usize,
+    /// When the trigger was met.
+    pub activation: Timestamp,
+    /// The deadline it had, if any.
+    pub due: Option<Timestamp>,
+    /// The instant of the first event that discharged it.
+    pub at: Timestamp,
+}
+
+/// The answer of [`Engine::evaluate_record`]: the open obligations and those already met.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// Open obligations and the next change, as [`Engine::evaluate_with_next_change`] gives them.
+    pub evaluation: Evaluation,
+    /// Obligations discharged by an event, by episode, rule and activation.
+    pub met: Vec<Met>,
 }
 
 /// The answer of [`Engine::evaluate_with_next_change`].
@@ -176,6 +225,8 @@ struct Scope<'a, 'c> {
     cached: Cached,
     /// The earliest future activation or deadline seen.
     next_change: Option<Timestamp>,
+    /// Where obligations already discharged are kept, when the caller asks for them.
+    met: Option<&'a mut Vec<Met>>,
 }
 
 /// Lazily computed facts of an episode that cost a time-zone conversion.
@@ -314,11 +365,17 @@ impl Scope<'_, '_> {
             if let Some(t) = latest {
                 due = Some(self.engine.calendar.add(t, rec.every));
             }
-        } else if self
-            .discharges(key, share, Some(activation))
-            .next()
-            .is_some()
-        {
+        } else if let Some(at) = self.first_discharge(key, share, activation) {
+            if let Some(met) = self.met.as_deref_mut() {
+                met.push(Met {
+                    rule: key,
+                    share,
+                    episode: self.ep.index,
+                    activation,
+                    due,
+                    at,
+                });
+            }
             return;
         }
         if let Some(d) = due.filter(|d| *d > self.now) {
@@ -336,6 +393,15 @@ impl Scope<'_, '_> {
             due,
             status,
         });
+    }
+
+    fn first_discharge(
+        &self,
+        key: RuleKey,
+        share: Option<Share>,
+        since: Timestamp,
+    ) -> Option<Timestamp> {
+        self.discharges(key, share, Some(since)).next()
     }
 
     fn episode_events(&self) -> impl Iterator<Item = &&Event> + '_ {

@@ -17,5 +17,5 @@ pub mod vocabulary;
 
 pub use calendar::Calendar;
 pub use catalog::{Catalog, PackError, RuleKey};
-pub use engine::{Engine, Evaluation, Obligation, Status};
+pub use engine::{Engine, Evaluation, Met, Obligation, Record, Status};
 pub use timeline::{Timeline, TimelineError};

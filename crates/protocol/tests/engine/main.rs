@@ -2,6 +2,7 @@
 
 mod calendar;
 mod families;
+mod met;
 mod next_change;
 mod packs;
 mod parser_robustness;

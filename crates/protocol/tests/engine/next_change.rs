@@ -22,7 +22,7 @@ fn answer(obligations: &[Obligation]) -> Answer {
     a
 }
 
-fn scenario_files() -> Vec<std::path::PathBuf> {
+pub(crate) fn scenario_files() -> Vec<std::path::PathBuf> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
     let mut files = Vec::new();
     for dir in ["acceptance", "own"] {
