@@ -1,5 +1,5 @@
-//! The hash chain of the audit log: each row's hash covers the previous row's hash and its own
-//! fields, so altering or removing a row breaks every later link.
+//! The audit log ([`crate::AuditLog`]) and its hash chain: each row's hash covers the previous
+//! row's hash and its own fields, so altering or removing a row breaks every later link.
 
 use sha2::{Digest, Sha256};
 
@@ -11,7 +11,7 @@ pub fn row_hash(id: i64, prev_hash: &str, e: &AuditEntry) -> String {
     for part in [
         id.to_string(),
         prev_hash.to_owned(),
-        e.at.to_string(),
+        e.at.micros().to_string(),
         e.user_id.map(|u| u.to_string()).unwrap_or_default(),
         e.action.clone(),
         e.entity.clone(),
@@ -21,6 +21,12 @@ pub fn row_hash(id: i64, prev_hash: &str, e: &AuditEntry) -> String {
     ] {
         h.update(part.len().to_le_bytes());
         h.update(part.as_bytes());
+    }
+    // The children a list showed; rows without any hash as they did before lists named them.
+    if !e.children.is_empty() {
+        let list = crate::rows::child_list(&e.children);
+        h.update(list.len().to_le_bytes());
+        h.update(list.as_bytes());
     }
     hex::encode(h.finalize())
 }
@@ -47,16 +53,7 @@ pub fn verify(rows: &[AuditRecord], head: (i64, &str)) -> Result<usize, ChainBre
         if r.id != expected_id || r.prev_hash != prev {
             return Err(ChainBreak::Missing(r.id));
         }
-        let entry = AuditEntry {
-            at: r.at,
-            user_id: r.user_id,
-            action: r.action.clone(),
-            entity: r.entity.clone(),
-            entity_id: r.entity_id,
-            child_id: r.child_id,
-            remote_addr: r.remote_addr.clone(),
-        };
-        if row_hash(r.id, &r.prev_hash, &entry) != r.hash {
+        if row_hash(r.id, &r.prev_hash, &r.entry) != r.hash {
             return Err(ChainBreak::Altered(r.id));
         }
         prev = r.hash.clone();
@@ -71,3 +68,50 @@ pub fn verify(rows: &[AuditRecord], head: (i64, &str)) -> Result<usize, ChainBre
     }
     Ok(rows.len())
 }
+
+/// Implements [`crate::AuditLog`] for a store type with a `pool` field and `begin_write`.
+macro_rules! impl_audit_log {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl crate::AuditLog for $store {
+            async fn audit(&self, entries: &[AuditEntry]) -> Result<()> {
+                let mut tx = self.begin_write().await?;
+                append_audits(&mut tx, entries).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn audit_log(&self) -> Result<(Vec<AuditRecord>, (i64, String))> {
+                let rows = sqlx::query(
+                    "SELECT id, at, user_id, action, entity, entity_id, child_id, children, remote_addr, prev_hash, hash FROM audit_log ORDER BY id",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                let records = rows
+                    .iter()
+                    .map(|r| {
+                        Ok(AuditRecord {
+                            id: r.try_get("id")?,
+                            entry: AuditEntry {
+                                at: r.try_get("at")?,
+                                user_id: r.try_get("user_id")?,
+                                action: r.try_get("action")?,
+                                entity: r.try_get("entity")?,
+                                entity_id: r.try_get("entity_id")?,
+                                child_id: r.try_get("child_id")?,
+                                children: crate::rows::parse_child_list(r.try_get("children")?)?,
+                                remote_addr: r.try_get("remote_addr")?,
+                            },
+                            prev_hash: r.try_get("prev_hash")?,
+                            hash: r.try_get("hash")?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let head = sqlx::query("SELECT last_id, last_hash FROM audit_head WHERE only_row = 1").fetch_one(&self.pool).await?;
+                Ok((records, (head.try_get("last_id")?, head.try_get("last_hash")?)))
+            }
+        }
+    };
+}
+
+pub(crate) use impl_audit_log;

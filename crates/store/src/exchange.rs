@@ -1,7 +1,9 @@
 //! Bulk reads and writes for returns, exports and imports (the `exchange` crate): one snapshot
 //! read for a reporting window, and one all-or-nothing transaction for an imported list.
 
-use crate::model::{Authority, Child, Episode, EventRecord, NewEvent, Placement};
+use crate::model::{
+    Authority, Child, ChildId, Episode, EpisodeId, EventRecord, Instant, NewEvent, Placement,
+};
 
 /// What exports and returns read: every authority, child and placement, and the episodes opened
 /// in a window. Their events are not kept here: a collection year holds millions, so each
@@ -82,7 +84,10 @@ impl<'e, 'v> ByEpisode<'e, 'v> {
 
     /// Visits the episode being read, and every episode before it that had no events.
     fn flush(&mut self) {
-        let until = self.batch.first().map_or(i64::MAX, |e| e.episode_id);
+        let until = self
+            .batch
+            .first()
+            .map_or(EpisodeId(i64::MAX), |e| e.episode_id);
         while let Some(episode) = self.episodes.get(self.next).filter(|e| e.id <= until) {
             self.next += 1;
             if episode.id == until {
@@ -106,20 +111,20 @@ impl<'e, 'v> ByEpisode<'e, 'v> {
 #[derive(Clone, Debug)]
 pub struct ImportChild {
     /// The child.
-    pub child_id: i64,
+    pub child_id: ChildId,
     /// Episodes to add events to (or to open).
     pub episodes: Vec<ImportEpisode>,
     /// When the import runs (obligations are recomputed at this instant).
-    pub now: i64,
+    pub now: Instant,
 }
 
 /// Events for one episode of an import.
 #[derive(Clone, Debug)]
 pub struct ImportEpisode {
     /// The episode, or none to open a new one under the current placement.
-    pub episode_id: Option<i64>,
+    pub episode_id: Option<EpisodeId>,
     /// When a new episode opened (ignored for an existing one).
-    pub opened_at: i64,
+    pub opened_at: Instant,
     /// Events to append, oldest first.
     pub events: Vec<NewEvent>,
 }
@@ -135,10 +140,25 @@ pub struct ImportOutcome {
     pub children: usize,
 }
 
-/// Expands to the inherent exchange methods of a store, next to [`crate::shared::impl_repository`]
-/// (whose row readers and event helpers it reuses).
+/// Implements [`crate::Exchange`] for a store type whose backend provides
+/// `exchange_snapshot_sql` (see `sqlite.rs`, `postgres.rs`) and the import's SQL (`import.rs`).
 macro_rules! impl_exchange {
-    ($store:ty, $conn:ty) => {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl crate::Exchange for $store {
+            async fn exchange_snapshot(&self, opened_from: Instant, opened_to: Instant, children: crate::SnapshotChildren, visit: crate::EpisodeVisitor<'_>) -> Result<crate::ExchangeSnapshot> {
+                self.exchange_snapshot_sql(opened_from, opened_to, children, visit).await
+            }
+
+            async fn import_events(&self, children: &[crate::ImportChild], recompute: crate::Recompute<'_>, audit: &AuditEntry) -> Result<crate::ImportOutcome> {
+                self.import_events_sql(children, recompute, audit).await
+            }
+
+            async fn import_candidates(&self, child_ids: &[ChildId], names: &[String], opened_from: Instant) -> Result<crate::ImportCandidates> {
+                self.import_candidates_sql(child_ids, names, opened_from).await
+            }
+        }
+
         impl $store {
             /// The snapshot's reads, with the column lists the row readers expect.
             fn snapshot_queries(scope: crate::SnapshotChildren) -> crate::exchange::SnapshotQueries {
@@ -168,27 +188,28 @@ pub(crate) use impl_exchange;
 mod tests {
     use super::*;
 
+    use crate::model::{AuthorityId, EventId, UserId};
+
     fn episode(id: i64) -> Episode {
         Episode {
-            id,
-            child_id: 1,
+            id: EpisodeId(id),
+            child_id: ChildId(1),
             version: 1,
-            responsible_authority_id: 1,
-            host_authority_id: 1,
+            responsible_authority_id: AuthorityId(1),
+            host_authority_id: AuthorityId(1),
             finder_authority_id: None,
-            opened_at: 0,
-            closed_at: None,
+            opened_at: Instant::EPOCH,
         }
     }
 
     fn event(id: i64, episode_id: i64) -> EventRecord {
         EventRecord {
-            id,
-            episode_id,
-            at: 0,
+            id: EventId(id),
+            episode_id: EpisodeId(episode_id),
+            at: Instant::EPOCH,
             body: "{}".into(),
-            recorded_by: 1,
-            recorded_at: 0,
+            recorded_by: UserId(1),
+            recorded_at: Instant::EPOCH,
             corrects_event_id: None,
             correction_reason: None,
         }
@@ -199,7 +220,7 @@ mod tests {
         let episodes = [episode(2), episode(3), episode(5), episode(8)];
         let mut seen: Vec<(i64, Vec<i64>)> = Vec::new();
         let mut visit = |e: &Episode, events: &[EventRecord]| {
-            seen.push((e.id, events.iter().map(|v| v.id).collect()));
+            seen.push((e.id.0, events.iter().map(|v| v.id.0).collect()));
         };
         let mut by_episode = ByEpisode::new(&episodes, &mut visit);
         // Episode 2 has none, 3 has two, 4 is not in the snapshot (opened after it was read),

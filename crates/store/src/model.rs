@@ -1,19 +1,25 @@
-//! The records the store keeps. Instants are microseconds since the Unix epoch (UTC); the
-//! callers convert to and from `jiff` types at their boundary.
+//! The records the store keeps, with typed IDs ([`crate::ids`]), instants ([`Instant`]) and
+//! closed lists (the protocol's vocabularies and [`crate::enums`]).
 
-use serde::{Deserialize, Serialize};
+use protocol::vocabulary::{
+    LegalStatus, MeetingType, OwnerRole, PlacementType, Protocol, RhiMode, RiskLevel, Share,
+};
+use serde::Serialize;
+
+pub use crate::enums::{Ended, InterviewOutcome, MessageStatus, Role};
+pub use crate::ids::*;
 
 /// A local authority (in the partnership or not).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Authority {
     /// Store ID.
-    pub id: i64,
+    pub id: AuthorityId,
     /// Short code, e.g. `NEWHAM`, `SOUTHAMPTON`.
     pub code: String,
     /// Name as the protocols write it, e.g. `London Borough of Newham`.
     pub name: String,
-    /// The protocol this authority follows (`HIPS`, …), or none outside the partnership.
-    pub protocol: Option<String>,
+    /// The protocol this authority follows, or none outside the partnership.
+    pub protocol: Option<Protocol>,
     /// Police force of the area.
     pub police_force: String,
     /// Notification routing (JSON), edited by an admin.
@@ -28,7 +34,7 @@ pub struct NewAuthority {
     /// Name.
     pub name: String,
     /// Protocol, if in the partnership.
-    pub protocol: Option<String>,
+    pub protocol: Option<Protocol>,
     /// Police force.
     pub police_force: String,
 }
@@ -37,15 +43,15 @@ pub struct NewAuthority {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct User {
     /// Store ID.
-    pub id: i64,
+    pub id: UserId,
     /// Sign-in name.
     pub username: String,
     /// Name shown to others.
     pub display_name: String,
-    /// Role name (see the web crate's role list).
-    pub role: String,
+    /// What the user does.
+    pub role: Role,
     /// The authority the user works for.
-    pub authority_id: i64,
+    pub authority_id: AuthorityId,
     /// argon2id PHC string.
     pub password_hash: String,
     /// Whether the account may sign in.
@@ -59,10 +65,10 @@ pub struct NewUser {
     pub username: String,
     /// Name shown to others.
     pub display_name: String,
-    /// Role name.
-    pub role: String,
+    /// Role.
+    pub role: Role,
     /// The authority.
-    pub authority_id: i64,
+    pub authority_id: AuthorityId,
     /// argon2id PHC string.
     pub password_hash: String,
 }
@@ -71,7 +77,7 @@ pub struct NewUser {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Child {
     /// Store ID.
-    pub id: i64,
+    pub id: ChildId,
     /// Incremented on every change; the ETag.
     pub version: i64,
     /// Full name.
@@ -81,9 +87,9 @@ pub struct Child {
     /// Flags and concerns (JSON object in timeline-v1 vocabulary).
     pub facts: String,
     /// Created.
-    pub created_at: i64,
+    pub created_at: Instant,
     /// Last changed.
-    pub updated_at: i64,
+    pub updated_at: Instant,
 }
 
 /// Fields of a child that a user sets.
@@ -101,9 +107,9 @@ pub struct ChildFields {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Document {
     /// Store ID.
-    pub id: i64,
+    pub id: DocumentId,
     /// Child.
-    pub child_id: i64,
+    pub child_id: ChildId,
     /// Kind of document.
     pub kind: String,
     /// 1 for the first version.
@@ -111,26 +117,26 @@ pub struct Document {
     /// Content (JSON).
     pub body: String,
     /// Who recorded this version.
-    pub recorded_by: i64,
+    pub recorded_by: UserId,
     /// When.
-    pub recorded_at: i64,
+    pub recorded_at: Instant,
 }
 
 /// Where a child lives, under which authorities, from a date.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Placement {
     /// Store ID.
-    pub id: i64,
+    pub id: PlacementId,
     /// Child.
-    pub child_id: i64,
+    pub child_id: ChildId,
     /// Responsible (placing) authority.
-    pub responsible_authority_id: i64,
+    pub responsible_authority_id: AuthorityId,
     /// Authority where the child lives.
-    pub host_authority_id: i64,
-    /// Legal status (timeline-v1 vocabulary).
-    pub legal_status: String,
-    /// Placement type (timeline-v1 vocabulary).
-    pub placement_type: String,
+    pub host_authority_id: AuthorityId,
+    /// Legal status.
+    pub legal_status: LegalStatus,
+    /// Placement type.
+    pub placement_type: PlacementType,
     /// Police force covering the placement.
     pub police_force: String,
     /// Travel minutes from the responsible authority.
@@ -148,13 +154,13 @@ pub struct Placement {
 #[derive(Clone, Debug)]
 pub struct NewPlacement {
     /// Responsible authority.
-    pub responsible_authority_id: i64,
+    pub responsible_authority_id: AuthorityId,
     /// Host authority.
-    pub host_authority_id: i64,
+    pub host_authority_id: AuthorityId,
     /// Legal status.
-    pub legal_status: String,
+    pub legal_status: LegalStatus,
     /// Placement type.
-    pub placement_type: String,
+    pub placement_type: PlacementType,
     /// Police force.
     pub police_force: String,
     /// Travel minutes.
@@ -169,21 +175,19 @@ pub struct NewPlacement {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Episode {
     /// Store ID.
-    pub id: i64,
+    pub id: EpisodeId,
     /// Child.
-    pub child_id: i64,
+    pub child_id: ChildId,
     /// Incremented on every change or new event; the ETag.
     pub version: i64,
     /// Responsible authority when the episode opened.
-    pub responsible_authority_id: i64,
+    pub responsible_authority_id: AuthorityId,
     /// Host authority when the episode opened.
-    pub host_authority_id: i64,
+    pub host_authority_id: AuthorityId,
     /// Authority where the child came to notice or was found, if elsewhere.
-    pub finder_authority_id: Option<i64>,
+    pub finder_authority_id: Option<AuthorityId>,
     /// When the episode was opened.
-    pub opened_at: i64,
-    /// When it was closed, if it was.
-    pub closed_at: Option<i64>,
+    pub opened_at: Instant,
 }
 
 /// A recorded event. Events are never changed: a correction is a new event naming the one it
@@ -191,19 +195,19 @@ pub struct Episode {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct EventRecord {
     /// Store ID.
-    pub id: i64,
+    pub id: EventId,
     /// Episode.
-    pub episode_id: i64,
+    pub episode_id: EpisodeId,
     /// When it happened.
-    pub at: i64,
+    pub at: Instant,
     /// The event in timeline-v1 shape (JSON).
     pub body: String,
     /// Who recorded it.
-    pub recorded_by: i64,
+    pub recorded_by: UserId,
     /// When it was recorded.
-    pub recorded_at: i64,
+    pub recorded_at: Instant,
     /// The event this one corrects.
-    pub corrects_event_id: Option<i64>,
+    pub corrects_event_id: Option<EventId>,
     /// Why.
     pub correction_reason: Option<String>,
 }
@@ -212,87 +216,108 @@ pub struct EventRecord {
 #[derive(Clone, Debug)]
 pub struct NewEvent {
     /// When it happened.
-    pub at: i64,
+    pub at: Instant,
     /// The event in timeline-v1 shape (JSON).
     pub body: String,
     /// The event this corrects, and why.
-    pub correction: Option<(i64, String)>,
+    pub correction: Option<(EventId, String)>,
     /// Who records it.
-    pub recorded_by: i64,
+    pub recorded_by: UserId,
     /// When it is recorded (also the instant obligations are recomputed at).
-    pub recorded_at: i64,
+    pub recorded_at: Instant,
 }
 
-/// An obligation as the engine computed it, stored for querying.
+/// What the engine asked of a child, as stored: open until met or no longer given. An
+/// obligation keeps its ID for as long as the engine gives it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ObligationRecord {
     /// Store ID.
-    pub id: i64,
-    /// Episode.
-    pub episode_id: i64,
+    pub id: ObligationId,
     /// Child.
-    pub child_id: i64,
+    pub child_id: ChildId,
+    /// The obligation's content.
+    #[serde(flatten)]
+    pub obligation: NewObligation,
+    /// When its content last changed.
+    pub computed_at: Instant,
+}
+
+impl ObligationRecord {
+    /// Whether it is still to be done.
+    pub fn is_open(&self) -> bool {
+        self.obligation.ended.is_none()
+    }
+}
+
+/// An obligation's content: which rule asked what of whom, by when, and whether it ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NewObligation {
+    /// Episode.
+    pub episode_id: EpisodeId,
     /// Authority whose protocol demands it.
-    pub authority_id: i64,
+    pub authority_id: AuthorityId,
     /// Rule ID.
     pub rule: String,
     /// Share tag, if one party's part.
-    pub share: Option<String>,
-    /// Owner role.
-    pub owner_role: String,
+    pub share: Option<Share>,
+    /// Owner role, if the rule names one.
+    pub owner_role: Option<OwnerRole>,
     /// What must be done.
     pub action: String,
     /// Seed file and paragraph.
     pub citation: String,
     /// When the trigger was met.
-    pub activation: i64,
+    pub activation: Instant,
     /// Deadline, if any.
-    pub due: Option<i64>,
-    /// When the engine computed it.
-    pub computed_at: i64,
+    pub due: Option<Instant>,
+    /// When an event discharged it (the engine's answer), if one did.
+    pub met_at: Option<Instant>,
+    /// Why it is no longer open, if it is not.
+    pub ended: Option<Ended>,
+    /// When the store learnt that it ended.
+    pub ended_at: Option<Instant>,
 }
 
-/// An obligation to store (without IDs).
-#[derive(Clone, Debug)]
-pub struct NewObligation {
-    /// Episode.
-    pub episode_id: i64,
-    /// Authority whose protocol demands it.
-    pub authority_id: i64,
-    /// Rule ID.
-    pub rule: String,
-    /// Share tag.
-    pub share: Option<String>,
-    /// Owner role.
-    pub owner_role: String,
-    /// Action.
-    pub action: String,
-    /// Citation.
-    pub citation: String,
-    /// Activation.
-    pub activation: i64,
-    /// Due.
-    pub due: Option<i64>,
-}
-
-/// Which obligations to list.
+/// The state of a child after a change, as the casework layer computed it from the child's
+/// file and stored obligations: what the store writes, in the transaction of the change, so
+/// that obligations, lists and the scheduler never disagree with the events.
 #[derive(Clone, Debug, Default)]
-pub struct ObligationFilter {
-    /// Only these authorities' obligations.
-    pub authority_ids: Vec<i64>,
-    /// Only this owner role.
-    pub owner_role: Option<String>,
-    /// Only those due before this instant (overdue when it is `now`).
-    pub due_before: Option<i64>,
-    /// Only those due at or after this instant.
-    pub due_from: Option<i64>,
-    /// Page size and offset.
-    pub limit: i64,
-    /// Rows to skip.
-    pub offset: i64,
+pub struct ChildPlan {
+    /// Obligations to write: `(None, o)` is new, `(Some(id), o)` replaces the stored content of
+    /// `id` (reopened, moved, met or ended). Obligations that did not change are not listed.
+    pub obligations: Vec<(Option<ObligationId>, NewObligation)>,
+    /// The state of every episode of the child, for the lists.
+    pub episodes: Vec<EpisodeStatus>,
+    /// Every authority that may see the child (the access rule's answer).
+    pub visible_to: Vec<AuthorityId>,
+    /// When the scheduler should next look at the child.
+    pub next_check: Option<Instant>,
+    /// When the engine's answer next changes without a new event.
+    pub next_change: Option<Instant>,
 }
 
-/// Everything about a child needed to evaluate it: record, placement, episodes and events.
+/// What the lists show of an episode, kept current by every change to the child.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EpisodeStatus {
+    /// Episode.
+    pub episode_id: EpisodeId,
+    /// Child.
+    pub child_id: ChildId,
+    /// Missing now (noticed or reported, not yet found).
+    pub missing: bool,
+    /// When the absence was noticed (or reported, or the episode opened).
+    pub since: Instant,
+    /// When the child was found, if they were.
+    pub found_at: Option<Instant>,
+    /// The latest police risk grading.
+    pub risk: Option<RiskLevel>,
+    /// When the return interview was held, if it was.
+    pub rhi_at: Option<Instant>,
+    /// The earliest deadline among the episode's open obligations, and its rule.
+    pub next_due: Option<(Instant, String)>,
+}
+
+/// Everything needed to evaluate a child: record, placement, episodes and events.
 #[derive(Clone, Debug)]
 pub struct ChildFile {
     /// The child.
@@ -312,20 +337,8 @@ pub struct ChildFile {
 pub struct AuditRecord {
     /// Position in the chain, from 1.
     pub id: i64,
-    /// When.
-    pub at: i64,
-    /// Who (none for the system).
-    pub user_id: Option<i64>,
-    /// `read` or `write` plus what, e.g. `read`.
-    pub action: String,
-    /// What kind of record.
-    pub entity: String,
-    /// Which record.
-    pub entity_id: Option<i64>,
-    /// The child concerned.
-    pub child_id: Option<i64>,
-    /// Client address.
-    pub remote_addr: String,
+    /// What was recorded.
+    pub entry: AuditEntry,
     /// Hash of the previous row.
     pub prev_hash: String,
     /// Hash of this row (over `prev_hash` and its fields).
@@ -333,20 +346,22 @@ pub struct AuditRecord {
 }
 
 /// An audit entry to append.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditEntry {
     /// When.
-    pub at: i64,
-    /// Who.
-    pub user_id: Option<i64>,
-    /// `read` or `write`.
+    pub at: Instant,
+    /// Who (none for the system).
+    pub user_id: Option<UserId>,
+    /// `read` or `write` plus what, e.g. `read`.
     pub action: String,
     /// What kind of record.
     pub entity: String,
     /// Which record.
     pub entity_id: Option<i64>,
     /// The child concerned.
-    pub child_id: Option<i64>,
+    pub child_id: Option<ChildId>,
+    /// Every child a list showed, when the entry is the read of a list.
+    pub children: Vec<ChildId>,
     /// Client address.
     pub remote_addr: String,
 }
@@ -354,10 +369,10 @@ pub struct AuditEntry {
 /// A meeting to record (with the `meeting_held` event the engine reads).
 #[derive(Clone, Debug)]
 pub struct NewMeeting {
-    /// Meeting type (timeline-v1 vocabulary).
-    pub meeting_type: String,
+    /// Meeting type.
+    pub meeting_type: MeetingType,
     /// When it was held.
-    pub held_at: i64,
+    pub held_at: Instant,
     /// Who chaired it.
     pub chair: String,
     /// Attendees (JSON list of `{name, role, agency}`).
@@ -376,22 +391,22 @@ pub struct NewAction {
     /// Who owns it.
     pub owner: String,
     /// By when, if agreed.
-    pub due_at: Option<i64>,
+    pub due_at: Option<Instant>,
 }
 
 /// A recorded meeting.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Meeting {
     /// ID.
-    pub id: i64,
+    pub id: MeetingId,
     /// Episode.
-    pub episode_id: i64,
+    pub episode_id: EpisodeId,
     /// The `meeting_held` event recorded with it.
-    pub event_id: i64,
+    pub event_id: EventId,
     /// Meeting type.
-    pub meeting_type: String,
+    pub meeting_type: MeetingType,
     /// When held.
-    pub held_at: i64,
+    pub held_at: Instant,
     /// Chair.
     pub chair: String,
     /// Attendees (JSON).
@@ -406,30 +421,30 @@ pub struct Meeting {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct MeetingAction {
     /// ID.
-    pub id: i64,
+    pub id: ActionId,
     /// Meeting.
-    pub meeting_id: i64,
+    pub meeting_id: MeetingId,
     /// What is to be done.
     pub description: String,
     /// Who owns it.
     pub owner: String,
     /// By when.
-    pub due_at: Option<i64>,
+    pub due_at: Option<Instant>,
     /// When done.
-    pub done_at: Option<i64>,
+    pub done_at: Option<Instant>,
 }
 
 /// A return home interview outcome to record (with its `rhi_*` event).
 #[derive(Clone, Debug)]
 pub struct NewInterview {
-    /// `offered`, `completed`, `declined` or `no_engagement`.
-    pub outcome: String,
+    /// How it went.
+    pub outcome: InterviewOutcome,
     /// When.
-    pub at: i64,
+    pub at: Instant,
     /// Who offered or held it.
     pub interviewer: String,
-    /// `in_person`, `telephone` or `video`.
-    pub mode: Option<String>,
+    /// How it was offered or held.
+    pub mode: Option<RhiMode>,
     /// Push factors identified.
     pub push_factors: String,
     /// Pull factors identified.
@@ -442,21 +457,21 @@ pub struct NewInterview {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Interview {
     /// ID.
-    pub id: i64,
+    pub id: InterviewId,
     /// Episode.
-    pub episode_id: i64,
+    pub episode_id: EpisodeId,
     /// The event recorded with it.
-    pub event_id: i64,
+    pub event_id: EventId,
     /// Version (the ETag), raised by sign-off.
     pub version: i64,
-    /// Outcome.
-    pub outcome: String,
+    /// How it went.
+    pub outcome: InterviewOutcome,
     /// When.
-    pub at: i64,
+    pub at: Instant,
     /// Interviewer.
     pub interviewer: String,
     /// Mode.
-    pub mode: Option<String>,
+    pub mode: Option<RhiMode>,
     /// Push factors.
     pub push_factors: String,
     /// Pull factors.
@@ -464,9 +479,9 @@ pub struct Interview {
     /// Sensitive disclosures.
     pub disclosures: String,
     /// Manager who signed it off.
-    pub signed_off_by: Option<i64>,
+    pub signed_off_by: Option<UserId>,
     /// When.
-    pub signed_off_at: Option<i64>,
+    pub signed_off_at: Option<Instant>,
 }
 
 /// A child loaded in bulk (demo and scale data): record, placement and whole episodes.
@@ -479,22 +494,20 @@ pub struct BulkChild {
     /// Earlier placements, oldest first: each ends the day the next (or the current) starts.
     pub earlier_placements: Vec<NewPlacement>,
     /// When the record was created.
-    pub created_at: i64,
+    pub created_at: Instant,
     /// Episodes, oldest first.
     pub episodes: Vec<BulkEpisode>,
     /// Profile documents as `(kind, JSON body)`, each stored as version 1.
     pub documents: Vec<(String, String)>,
 }
 
-/// An episode loaded in bulk, with its events and its computed obligations.
+/// An episode loaded in bulk, with its events.
 #[derive(Clone, Debug)]
 pub struct BulkEpisode {
     /// When it was opened.
-    pub opened_at: i64,
+    pub opened_at: Instant,
     /// Events as `(at, timeline-v1 JSON)`.
-    pub events: Vec<(i64, String)>,
-    /// Obligations computed for it (their `episode_id` is ignored).
-    pub obligations: Vec<NewObligation>,
+    pub events: Vec<(Instant, String)>,
 }
 
 /// A child as the pattern views read it: the file the engine reads and the latest version of
@@ -517,18 +530,18 @@ pub struct NewPhoto {
     /// The day it was taken, `YYYY-MM-DD`.
     pub taken_on: String,
     /// Who uploaded it.
-    pub uploaded_by: i64,
+    pub uploaded_by: UserId,
     /// When.
-    pub uploaded_at: i64,
+    pub uploaded_at: Instant,
 }
 
 /// A stored photo of a child.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Photo {
     /// ID.
-    pub id: i64,
+    pub id: PhotoId,
     /// Child.
-    pub child_id: i64,
+    pub child_id: ChildId,
     /// `image/jpeg` or `image/png`.
     pub content_type: String,
     /// The image.
@@ -536,7 +549,7 @@ pub struct Photo {
     /// The day it was taken.
     pub taken_on: String,
     /// Who uploaded it.
-    pub uploaded_by: i64,
+    pub uploaded_by: UserId,
     /// When.
-    pub uploaded_at: i64,
+    pub uploaded_at: Instant,
 }

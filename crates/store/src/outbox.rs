@@ -1,8 +1,8 @@
-//! Notifications (issue 5): the per-child schedule the scheduler sleeps on, the outbox every
-//! message leaves through, acknowledgements, and per-authority routing. The SQL is shared by both
-//! backends and expanded by [`impl_outbox!`] next to [`crate::shared`]'s.
+//! Notifications (issue 5) ([`crate::Notifications`]): the per-child schedule the scheduler
+//! sleeps on, the outbox every message leaves through, acknowledgements, and per-authority
+//! routing. The SQL is shared by both backends and expanded by [`impl_outbox!`].
 
-use crate::model::{ChildFile, NewObligation};
+use crate::model::{AuthorityId, ChildId, Instant, MessageId, MessageStatus, UserId};
 
 /// A message to write to the outbox.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -12,9 +12,9 @@ pub struct NewOutbox {
     /// Shared by every message about one thing falling due; acknowledging one acknowledges all.
     pub topic: String,
     /// The authority whose routing chose the recipient.
-    pub authority_id: i64,
+    pub authority_id: AuthorityId,
     /// The child concerned, if any.
-    pub child_id: Option<i64>,
+    pub child_id: Option<ChildId>,
     /// `escalation`, `notification`, `overdue`, `reescalation`, `daily_list` or `dead_letter`.
     pub kind: String,
     /// How many times this topic has been escalated up the manager chain (0 at first).
@@ -28,76 +28,45 @@ pub struct NewOutbox {
     /// Template context (JSON).
     pub context: String,
     /// The instant that caused the message (a deadline, an activation, 08:00).
-    pub due_at: i64,
+    pub due_at: Instant,
     /// When the message should be escalated again if nobody acknowledges it.
-    pub reescalate_at: Option<i64>,
+    pub reescalate_at: Option<Instant>,
 }
 
 /// A stored outbox message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutboxRecord {
     /// Row ID.
-    pub id: i64,
+    pub id: MessageId,
     /// What the message was written as.
     pub message: NewOutbox,
     /// When it was written.
-    pub created_at: i64,
-    /// `pending`, `delivered` or `dead`.
-    pub status: String,
+    pub created_at: Instant,
+    /// Where it stands.
+    pub status: MessageStatus,
     /// Delivery attempts so far.
     pub attempts: i64,
     /// When the next attempt may start.
-    pub next_attempt_at: i64,
+    pub next_attempt_at: Instant,
     /// When it was delivered.
-    pub delivered_at: Option<i64>,
+    pub delivered_at: Option<Instant>,
     /// Why the last attempt failed.
     pub last_error: Option<String>,
     /// When someone acknowledged it (or another message of its topic).
-    pub acknowledged_at: Option<i64>,
+    pub acknowledged_at: Option<Instant>,
     /// Who acknowledged it.
-    pub acknowledged_by: Option<i64>,
+    pub acknowledged_by: Option<UserId>,
 }
 
-/// What the scheduler decided for one child at one instant.
-#[derive(Clone, Debug, Default)]
-pub struct ScheduleOutcome {
-    /// The child's obligations now.
-    pub obligations: Vec<NewObligation>,
-    /// When the answer next changes without a new event.
-    pub next_check: Option<i64>,
-    /// Messages for what fell due.
-    pub messages: Vec<NewOutbox>,
-}
-
-/// Decides a child's obligations, next check and messages from its file, inside the transaction
-/// that stores them.
-pub type Schedule<'a> =
-    &'a (dyn Fn(&ChildFile) -> std::result::Result<ScheduleOutcome, String> + Sync);
-
-/// A child with an open episode, for the daily list.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OpenEpisode {
-    /// Child ID.
-    pub child_id: i64,
-    /// Child's name.
-    pub name: String,
-    /// Episode ID.
-    pub episode_id: i64,
-    /// When the episode opened.
-    pub opened_at: i64,
-    /// The last risk level graded in the episode, if any.
-    pub risk: Option<String>,
-}
-
-/// Implements the notification queries as inherent methods of a store type; the
-/// [`crate::Repository`] impl delegates to them.
+/// Implements [`crate::Notifications`] for a store type with a `pool` field, `begin_write` and
+/// `schedule_changed`.
 macro_rules! impl_outbox {
     ($store:ty, $conn:ty) => {
-        use crate::outbox::{NewOutbox, OpenEpisode, OutboxRecord};
+        use crate::outbox::{NewOutbox, OutboxRecord};
 
         const OUTBOX: &str = "SELECT id, idempotency_key, topic, authority_id, child_id, kind, level, owner_role, channel, recipient, context, due_at, reescalate_at, created_at, status, attempts, next_attempt_at, delivered_at, last_error, acknowledged_at, acknowledged_by FROM outbox";
 
-        fn outbox_row(r: &<<$conn as sqlx::Connection>::Database as sqlx::Database>::Row) -> Result<OutboxRecord> {
+        fn outbox_row(r: &Row) -> Result<OutboxRecord> {
             Ok(OutboxRecord {
                 id: r.try_get("id")?,
                 message: NewOutbox {
@@ -126,7 +95,7 @@ macro_rules! impl_outbox {
         }
 
         /// Writes messages unless their idempotency key is already there; returns how many were new.
-        async fn insert_outbox(conn: &mut $conn, rows: &[NewOutbox], now: i64) -> Result<u64> {
+        async fn insert_outbox(conn: &mut $conn, rows: &[NewOutbox], now: Instant) -> Result<u64> {
             let mut added = 0;
             for m in rows {
                 added += sqlx::query(
@@ -153,8 +122,13 @@ macro_rules! impl_outbox {
             Ok(added)
         }
 
-        impl $store {
-            async fn outbox_seed_schedule(&self, now: i64) -> Result<u64> {
+        #[async_trait::async_trait]
+        impl crate::Notifications for $store {
+            fn schedule_changed(&self) -> std::sync::Arc<tokio::sync::Notify> {
+                self.schedule_changed.clone()
+            }
+
+            async fn seed_schedule(&self, now: Instant) -> Result<u64> {
                 let mut tx = self.begin_write().await?;
                 let n = sqlx::query(
                     "INSERT INTO child_schedule (child_id, next_check) SELECT id, $1 FROM children c \
@@ -168,7 +142,7 @@ macro_rules! impl_outbox {
                 Ok(n)
             }
 
-            async fn outbox_due_children(&self, now: i64, limit: i64) -> Result<Vec<i64>> {
+            async fn due_children(&self, now: Instant, limit: i64) -> Result<Vec<ChildId>> {
                 sqlx::query("SELECT child_id FROM child_schedule WHERE next_check <= $1 ORDER BY next_check, child_id LIMIT $2")
                     .bind(now)
                     .bind(limit)
@@ -179,7 +153,7 @@ macro_rules! impl_outbox {
                     .collect()
             }
 
-            async fn outbox_schedule_child(&self, child_id: i64, now: i64, schedule: crate::Schedule<'_>) -> Result<u64> {
+            async fn schedule_child(&self, child_id: ChildId, now: Instant, schedule: crate::Schedule<'_>) -> Result<u64> {
                 let mut tx = self.begin_write().await?;
                 // Another worker may have handled the child since it was listed as due.
                 let due = sqlx::query("SELECT 1 FROM child_schedule WHERE child_id = $1 AND next_check <= $2")
@@ -191,19 +165,15 @@ macro_rules! impl_outbox {
                     return Ok(0);
                 }
                 let file = load_child_file(&mut tx, child_id).await?.ok_or(StoreError::NotFound)?;
-                let outcome = schedule(&file).map_err(StoreError::Evaluation)?;
-                replace_obligations(&mut tx, child_id, now, &|_| Ok(outcome.obligations.clone())).await?;
-                sqlx::query("UPDATE child_schedule SET next_check = $2 WHERE child_id = $1")
-                    .bind(child_id)
-                    .bind(outcome.next_check)
-                    .execute(&mut *tx)
-                    .await?;
-                let added = insert_outbox(&mut tx, &outcome.messages, now).await?;
+                let stored = stored_obligations(&mut tx, &[child_id]).await?.remove(&child_id).unwrap_or_default();
+                let (plan, messages) = schedule(&file, &stored).map_err(StoreError::Evaluation)?;
+                write_plans(&mut tx, std::slice::from_ref(&file), std::slice::from_ref(&plan), now).await?;
+                let added = insert_outbox(&mut tx, &messages, now).await?;
                 tx.commit().await?;
                 Ok(added)
             }
 
-            async fn outbox_enqueue(&self, rows: &[NewOutbox], settle_topic: Option<&str>, now: i64) -> Result<u64> {
+            async fn enqueue(&self, rows: &[NewOutbox], settle_topic: Option<&str>, now: Instant) -> Result<u64> {
                 let mut tx = self.begin_write().await?;
                 if let Some(topic) = settle_topic {
                     sqlx::query("UPDATE outbox SET reescalate_at = NULL WHERE topic = $1")
@@ -216,7 +186,7 @@ macro_rules! impl_outbox {
                 Ok(added)
             }
 
-            async fn outbox_next_wake(&self) -> Result<Option<i64>> {
+            async fn next_wake(&self) -> Result<Option<Instant>> {
                 let row = sqlx::query(
                     "SELECT MIN(t) AS t FROM (SELECT MIN(next_check) AS t FROM child_schedule \
                      UNION ALL SELECT MIN(reescalate_at) AS t FROM outbox WHERE acknowledged_at IS NULL) x",
@@ -226,7 +196,7 @@ macro_rules! impl_outbox {
                 Ok(row.try_get("t")?)
             }
 
-            async fn outbox_next_attempt(&self) -> Result<Option<i64>> {
+            async fn next_attempt(&self) -> Result<Option<Instant>> {
                 let row = sqlx::query(
                     "SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END) AS t \
                      FROM outbox WHERE status = 'pending'",
@@ -236,7 +206,7 @@ macro_rules! impl_outbox {
                 Ok(row.try_get("t")?)
             }
 
-            async fn outbox_claim(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<OutboxRecord>> {
+            async fn claim_outbox(&self, now: Instant, lease_until: Instant, limit: i64) -> Result<Vec<OutboxRecord>> {
                 let mut tx = self.begin_write().await?;
                 let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "{OUTBOX} WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until <= $1) \
@@ -260,7 +230,7 @@ macro_rules! impl_outbox {
                 Ok(rows)
             }
 
-            async fn outbox_delivered(&self, id: i64, now: i64) -> Result<()> {
+            async fn outbox_delivered(&self, id: MessageId, now: Instant) -> Result<()> {
                 let mut tx = self.begin_write().await?;
                 sqlx::query("UPDATE outbox SET status = 'delivered', delivered_at = $2, attempts = attempts + 1, lease_until = NULL, last_error = NULL WHERE id = $1")
                     .bind(id)
@@ -271,7 +241,7 @@ macro_rules! impl_outbox {
                 Ok(())
             }
 
-            async fn outbox_failed(&self, id: i64, retry_at: Option<i64>, error: &str, alert: &[NewOutbox], now: i64) -> Result<()> {
+            async fn outbox_failed(&self, id: MessageId, retry_at: Option<Instant>, error: &str, alert: &[NewOutbox], now: Instant) -> Result<()> {
                 let mut tx = self.begin_write().await?;
                 sqlx::query(
                     "UPDATE outbox SET attempts = attempts + 1, lease_until = NULL, last_error = $3, \
@@ -287,7 +257,7 @@ macro_rules! impl_outbox {
                 Ok(())
             }
 
-            async fn outbox_reescalations_due(&self, now: i64, limit: i64) -> Result<Vec<OutboxRecord>> {
+            async fn reescalations_due(&self, now: Instant, limit: i64) -> Result<Vec<OutboxRecord>> {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "{OUTBOX} WHERE reescalate_at <= $1 AND acknowledged_at IS NULL ORDER BY reescalate_at, id LIMIT $2"
                 )))
@@ -300,7 +270,7 @@ macro_rules! impl_outbox {
                 .collect()
             }
 
-            async fn outbox_message(&self, id: i64) -> Result<Option<OutboxRecord>> {
+            async fn outbox_message(&self, id: MessageId) -> Result<Option<OutboxRecord>> {
                 sqlx::query(sqlx::AssertSqlSafe(format!("{OUTBOX} WHERE id = $1")))
                     .bind(id)
                     .fetch_optional(&self.pool)
@@ -309,7 +279,7 @@ macro_rules! impl_outbox {
                     .transpose()
             }
 
-            async fn outbox_acknowledge(&self, id: i64, user_id: Option<i64>, now: i64, audit: &AuditEntry) -> Result<OutboxRecord> {
+            async fn acknowledge(&self, id: MessageId, user_id: Option<UserId>, now: Instant, audit: &AuditEntry) -> Result<OutboxRecord> {
                 let mut tx = self.begin_write().await?;
                 let row = sqlx::query(sqlx::AssertSqlSafe(format!("{OUTBOX} WHERE id = $1")))
                     .bind(id)
@@ -327,7 +297,7 @@ macro_rules! impl_outbox {
                 .bind(user_id)
                 .execute(&mut *tx)
                 .await?;
-                append_audit(&mut tx, &AuditEntry { entity_id: Some(id), child_id: record.message.child_id, ..audit.clone() }).await?;
+                append_audit(&mut tx, &AuditEntry { entity_id: Some(id.get()), child_id: record.message.child_id, ..audit.clone() }).await?;
                 let row = sqlx::query(sqlx::AssertSqlSafe(format!("{OUTBOX} WHERE id = $1")))
                     .bind(id)
                     .fetch_one(&mut *tx)
@@ -336,12 +306,12 @@ macro_rules! impl_outbox {
                 outbox_row(&row)
             }
 
-            async fn outbox_list(&self, authority_id: i64, status: Option<&str>, limit: i64) -> Result<Vec<OutboxRecord>> {
+            async fn notifications(&self, authority_id: AuthorityId, status: Option<MessageStatus>, limit: i64) -> Result<Vec<OutboxRecord>> {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "{OUTBOX} WHERE authority_id = $1 AND ($2 = '' OR status = $2) ORDER BY id DESC LIMIT $3"
                 )))
                 .bind(authority_id)
-                .bind(status.unwrap_or_default())
+                .bind(status.map_or("", |s| s.as_str()))
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await?
@@ -350,7 +320,10 @@ macro_rules! impl_outbox {
                 .collect()
             }
 
-            async fn outbox_secret(&self, candidate: &str) -> Result<String> {
+            async fn notification_secret(&self, candidate: &str) -> Result<String> {
+                if candidate.len() < 16 {
+                    return Err(StoreError::Constraint("a notification secret needs at least 16 characters".into()));
+                }
                 let mut tx = self.begin_write().await?;
                 sqlx::query("INSERT INTO notification_secret (only_row, secret) VALUES (1, $1) ON CONFLICT (only_row) DO NOTHING")
                     .bind(candidate)
@@ -361,7 +334,7 @@ macro_rules! impl_outbox {
                 Ok(row.try_get("secret")?)
             }
 
-            async fn outbox_set_routing(&self, authority_id: i64, routing: &str, audit: &AuditEntry) -> Result<Authority> {
+            async fn set_routing(&self, authority_id: AuthorityId, routing: &str, audit: &AuditEntry) -> Result<Authority> {
                 let mut tx = self.begin_write().await?;
                 let row = sqlx::query("UPDATE authorities SET routing = $2 WHERE id = $1 RETURNING id, code, name, protocol, police_force, routing")
                     .bind(authority_id)
@@ -371,38 +344,10 @@ macro_rules! impl_outbox {
                     .ok_or(StoreError::NotFound)?;
                 // Who is told may have changed: the scheduler looks at every child again.
                 sqlx::query("UPDATE child_schedule SET next_check = $1").bind(audit.at).execute(&mut *tx).await?;
-                append_audit(&mut tx, &AuditEntry { entity_id: Some(authority_id), ..audit.clone() }).await?;
+                append_audit(&mut tx, &AuditEntry { entity_id: Some(authority_id.get()), ..audit.clone() }).await?;
                 tx.commit().await?;
                 self.schedule_changed.notify_one();
                 authority_row(&row)
-            }
-
-            async fn outbox_open_episodes(&self, authority_id: i64) -> Result<Vec<OpenEpisode>> {
-                let rows = sqlx::query(
-                    "SELECT c.id AS child_id, c.name, e.id AS episode_id, e.opened_at, \
-                     (SELECT v.body FROM events v WHERE v.episode_id = e.id AND v.body LIKE '%\"risk_graded\"%' ORDER BY v.at DESC, v.id DESC LIMIT 1) AS risk_event \
-                     FROM episodes e JOIN children c ON c.id = e.child_id \
-                     WHERE e.closed_at IS NULL AND (e.responsible_authority_id = $1 OR e.host_authority_id = $1) \
-                     AND NOT EXISTS (SELECT 1 FROM events r WHERE r.episode_id = e.id AND (r.body LIKE '%\"returned\"%' OR r.body LIKE '%\"located\"%')) \
-                     ORDER BY e.opened_at, e.id",
-                )
-                .bind(authority_id)
-                .fetch_all(&self.pool)
-                .await?;
-                rows.iter()
-                    .map(|r| {
-                        let risk: Option<String> = r.try_get("risk_event")?;
-                        Ok(OpenEpisode {
-                            child_id: r.try_get("child_id")?,
-                            name: r.try_get("name")?,
-                            episode_id: r.try_get("episode_id")?,
-                            opened_at: r.try_get("opened_at")?,
-                            risk: risk
-                                .and_then(|b| serde_json::from_str::<serde_json::Value>(&b).ok())
-                                .and_then(|v| v["data"]["level"].as_str().map(str::to_owned)),
-                        })
-                    })
-                    .collect()
             }
         }
     };

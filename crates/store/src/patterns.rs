@@ -1,17 +1,16 @@
 //! The bulk read behind the pattern views (repeat cohort, hotspots, children missing together):
 //! every child an authority may see, whole, in one query per table rather than one file at a
-//! time. Expanded once per backend next to [`crate::shared::impl_repository!`], whose row
-//! readers and column lists it reuses.
+//! time. Expanded once per backend after [`crate::rows::impl_rows!`], whose row readers and
+//! column lists it reuses.
 
-/// Adds `load_pattern_files` to a store type (called by `Repository::pattern_files`).
-macro_rules! impl_pattern_reads {
+/// Implements [`crate::Patterns`] for a store type with a `pool` field.
+macro_rules! impl_patterns {
     ($store:ty) => {
-        impl $store {
-            async fn load_pattern_files(&self, authority_id: i64) -> Result<Vec<PatternFile>> {
-                // The same reach as `children_for`: current responsible or host authority, or
-                // responsible, host or finder authority of an episode.
-                const SCOPE: &str = "SELECT child_id FROM placements WHERE ends_on IS NULL AND (responsible_authority_id = $1 OR host_authority_id = $1) \
-                     UNION SELECT child_id FROM episodes WHERE responsible_authority_id = $1 OR host_authority_id = $1 OR finder_authority_id = $1";
+        #[async_trait::async_trait]
+        impl crate::Patterns for $store {
+            async fn pattern_files(&self, authority_id: AuthorityId) -> Result<Vec<PatternFile>> {
+                // The children the access rule lets the authority see, as the lists read them.
+                const SCOPE: &str = "SELECT child_id FROM child_visibility WHERE authority_id = $1";
                 let mut conn = self.pool.acquire().await?;
                 let children = sqlx::query(sqlx::AssertSqlSafe(format!("{CHILD} WHERE id IN ({SCOPE}) ORDER BY id")))
                     .bind(authority_id)
@@ -69,14 +68,15 @@ macro_rules! impl_pattern_reads {
     };
 }
 
-pub(crate) use impl_pattern_reads;
+pub(crate) use impl_patterns;
 
 use crate::model::{
-    Authority, Child, ChildFile, Document, Episode, EventRecord, PatternFile, Placement,
+    Authority, AuthorityId, Child, ChildFile, ChildId, Document, Episode, EpisodeId, EventRecord,
+    PatternFile, Placement,
 };
 
 /// Groups rows (each list ordered by ID) into one file per child; each file names only the
-/// authorities its placement and episodes refer to, as `Repository::child_file` does.
+/// authorities its placement and episodes refer to, as `Children::child_file` does.
 pub(crate) fn assemble(
     children: Vec<Child>,
     placements: Vec<Placement>,
@@ -87,7 +87,7 @@ pub(crate) fn assemble(
 ) -> Vec<PatternFile> {
     use std::collections::HashMap;
     let mut files: Vec<PatternFile> = Vec::with_capacity(children.len());
-    let mut index: HashMap<i64, usize> = HashMap::with_capacity(children.len());
+    let mut index: HashMap<ChildId, usize> = HashMap::with_capacity(children.len());
     for child in children {
         index.insert(child.id, files.len());
         files.push(PatternFile {
@@ -107,7 +107,7 @@ pub(crate) fn assemble(
             files[i].file.placement = Some(p);
         }
     }
-    let mut episode_child: HashMap<i64, usize> = HashMap::new();
+    let mut episode_child: HashMap<EpisodeId, usize> = HashMap::new();
     for e in episodes {
         if let Some(&i) = index.get(&e.child_id) {
             episode_child.insert(e.id, i);
@@ -125,7 +125,7 @@ pub(crate) fn assemble(
         }
     }
     for f in &mut files {
-        let mut ids: Vec<i64> = f
+        let mut ids: Vec<AuthorityId> = f
             .file
             .placement
             .iter()

@@ -45,19 +45,27 @@ impl PostgresStore {
     }
 }
 
+crate::rows::impl_rows!(PgConnection, Placeholders::Numbered);
+crate::write::impl_write!(PgConnection);
+crate::accounts::impl_accounts!(PostgresStore);
+crate::children::impl_children!(PostgresStore, PgConnection);
+crate::episodes::impl_episodes!(PostgresStore, PgConnection);
+crate::obligations::impl_obligations!(PostgresStore);
+crate::lists::impl_lists!(PostgresStore);
 crate::outbox::impl_outbox!(PostgresStore, PgConnection);
-crate::shared::impl_repository!(PostgresStore, PgConnection, Backend::Postgres);
-crate::patterns::impl_pattern_reads!(PostgresStore);
-crate::exchange::impl_exchange!(PostgresStore, PgConnection);
-crate::import::impl_import!(PostgresStore, PgConnection, Placeholders::Numbered);
+crate::audit::impl_audit_log!(PostgresStore);
+crate::exchange::impl_exchange!(PostgresStore);
+crate::import::impl_import!(PostgresStore);
+crate::patterns::impl_patterns!(PostgresStore);
+crate::maintenance::impl_maintenance!(PostgresStore, crate::Backend::Postgres);
 
 impl PostgresStore {
     /// Reads a snapshot through sqlx, streaming the events of the window to the visitor one
     /// episode at a time.
     async fn exchange_snapshot_sql(
         &self,
-        opened_from: i64,
-        opened_to: i64,
+        opened_from: Instant,
+        opened_to: Instant,
         scope: crate::SnapshotChildren,
         visit: crate::EpisodeVisitor<'_>,
     ) -> Result<crate::ExchangeSnapshot> {

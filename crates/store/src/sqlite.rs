@@ -59,18 +59,26 @@ impl SqliteStore {
     }
 }
 
+crate::rows::impl_rows!(SqliteConnection, Placeholders::Anonymous);
+crate::write::impl_write!(SqliteConnection);
+crate::accounts::impl_accounts!(SqliteStore);
+crate::children::impl_children!(SqliteStore, SqliteConnection);
+crate::episodes::impl_episodes!(SqliteStore, SqliteConnection);
+crate::obligations::impl_obligations!(SqliteStore);
+crate::lists::impl_lists!(SqliteStore);
 crate::outbox::impl_outbox!(SqliteStore, SqliteConnection);
-crate::shared::impl_repository!(SqliteStore, SqliteConnection, Backend::Sqlite);
-crate::patterns::impl_pattern_reads!(SqliteStore);
-crate::exchange::impl_exchange!(SqliteStore, SqliteConnection);
-crate::import::impl_import!(SqliteStore, SqliteConnection, Placeholders::Anonymous);
+crate::audit::impl_audit_log!(SqliteStore);
+crate::exchange::impl_exchange!(SqliteStore);
+crate::import::impl_import!(SqliteStore);
+crate::patterns::impl_patterns!(SqliteStore);
+crate::maintenance::impl_maintenance!(SqliteStore, crate::Backend::Sqlite);
 
 impl SqliteStore {
     /// Reads a snapshot through the bulk reader (see `sqlite_bulk`).
     async fn exchange_snapshot_sql(
         &self,
-        opened_from: i64,
-        opened_to: i64,
+        opened_from: Instant,
+        opened_to: Instant,
         scope: crate::SnapshotChildren,
         visit: crate::EpisodeVisitor<'_>,
     ) -> Result<crate::ExchangeSnapshot> {

@@ -15,8 +15,8 @@ use tokio::sync::mpsc;
 
 use crate::exchange::{ByEpisode, SnapshotQueries};
 use crate::{
-    Authority, Child, Episode, EpisodeVisitor, EventRecord, ExchangeSnapshot, Placement, Result,
-    StoreError,
+    Authority, Child, Episode, EpisodeVisitor, EventRecord, ExchangeSnapshot, Instant, Placement,
+    Result, StoreError,
 };
 
 /// Events per hand-over.
@@ -36,11 +36,11 @@ enum Part {
 pub(crate) async fn snapshot(
     path: &Path,
     queries: SnapshotQueries,
-    opened_from: i64,
-    opened_to: i64,
+    opened_from: Instant,
+    opened_to: Instant,
     visit: EpisodeVisitor<'_>,
 ) -> Result<ExchangeSnapshot> {
-    let window = [opened_from, opened_to];
+    let window = [opened_from.micros(), opened_to.micros()];
     let SnapshotQueries {
         scoped,
         authorities,
@@ -174,8 +174,30 @@ fn prepare<'c>(
 /// A row reader: the columns it reads, by position, and the reading.
 type Reader<T> = (&'static [&'static str], fn(&Row<'_>) -> rusqlite::Result<T>);
 
-// The row readers below read the columns the sqlx row readers in `shared.rs` read, from the
+// The row readers below read the columns the sqlx row readers in `rows.rs` read, from the
 // same queries, by position (looking each column up by name cost a sixth of an export).
+
+/// A column holding one of the protocol's vocabularies.
+fn vocabulary<T: std::str::FromStr<Err = protocol::vocabulary::UnknownValue>>(
+    r: &Row<'_>,
+    i: usize,
+) -> rusqlite::Result<T> {
+    let text: String = r.get(i)?;
+    text.parse().map_err(|e: protocol::vocabulary::UnknownValue| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+/// A nullable column holding one of the protocol's vocabularies.
+fn optional_vocabulary<T: std::str::FromStr<Err = protocol::vocabulary::UnknownValue>>(
+    r: &Row<'_>,
+    i: usize,
+) -> rusqlite::Result<Option<T>> {
+    match r.get::<_, Option<String>>(i)? {
+        None => Ok(None),
+        Some(_) => vocabulary(r, i).map(Some),
+    }
+}
 
 const AUTHORITY: Reader<Authority> = (
     &["id", "code", "name", "protocol", "police_force", "routing"],
@@ -184,7 +206,7 @@ const AUTHORITY: Reader<Authority> = (
             id: r.get(0)?,
             code: r.get(1)?,
             name: r.get(2)?,
-            protocol: r.get(3)?,
+            protocol: optional_vocabulary(r, 3)?,
             police_force: r.get(4)?,
             routing: r.get(5)?,
         })
@@ -234,8 +256,8 @@ const PLACEMENT: Reader<Placement> = (
             child_id: r.get(1)?,
             responsible_authority_id: r.get(2)?,
             host_authority_id: r.get(3)?,
-            legal_status: r.get(4)?,
-            placement_type: r.get(5)?,
+            legal_status: vocabulary(r, 4)?,
+            placement_type: vocabulary(r, 5)?,
             police_force: r.get(6)?,
             travel_minutes: r.get(7)?,
             starts_on: r.get(8)?,
@@ -254,7 +276,6 @@ const EPISODE: Reader<Episode> = (
         "host_authority_id",
         "finder_authority_id",
         "opened_at",
-        "closed_at",
     ],
     |r| {
         Ok(Episode {
@@ -265,7 +286,6 @@ const EPISODE: Reader<Episode> = (
             host_authority_id: r.get(4)?,
             finder_authority_id: r.get(5)?,
             opened_at: r.get(6)?,
-            closed_at: r.get(7)?,
         })
     },
 );

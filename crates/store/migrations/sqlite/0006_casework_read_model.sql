@@ -1,0 +1,70 @@
+-- Issue 12: obligations keep their identity, the lists read tables kept current by every change,
+-- and the audit of a list names every child it showed.
+
+-- An obligation is written once and then updated in place while the engine gives it: met (with
+-- the instant of the event that discharged it) or no longer given, it stays, with why it ended.
+ALTER TABLE obligations ADD COLUMN met_at INTEGER;
+ALTER TABLE obligations ADD COLUMN ended TEXT CHECK (ended IN ('discharged', 'no_longer_applies'));
+ALTER TABLE obligations ADD COLUMN ended_at INTEGER;
+DROP INDEX obligations_authority_due;
+-- My work: an authority's open obligations of one owner role, by due.
+CREATE INDEX obligations_queue ON obligations(authority_id, owner_role, due) WHERE ended IS NULL;
+-- Charts: an authority's obligations of a rule, by due.
+CREATE INDEX obligations_rule_due ON obligations(authority_id, rule, due);
+
+-- Who may see each child: the access rule's answer, written with every change to the child.
+-- The name is the children list's sort key.
+CREATE TABLE child_visibility (
+    authority_id INTEGER NOT NULL REFERENCES authorities(id),
+    child_id INTEGER NOT NULL REFERENCES children(id),
+    child_name TEXT NOT NULL,
+    PRIMARY KEY (authority_id, child_id)
+);
+CREATE INDEX child_visibility_name ON child_visibility(authority_id, child_name, child_id);
+CREATE INDEX child_visibility_child ON child_visibility(child_id);
+-- Until the casework layer rewrites them, the same rule as before: current responsible and host
+-- authorities, and the responsible, host and finder authorities of every episode.
+INSERT INTO child_visibility (authority_id, child_id, child_name)
+SELECT DISTINCT a.authority_id, a.child_id, c.name FROM (
+    SELECT responsible_authority_id AS authority_id, child_id FROM placements WHERE ends_on IS NULL
+    UNION SELECT host_authority_id, child_id FROM placements WHERE ends_on IS NULL
+    UNION SELECT responsible_authority_id, child_id FROM episodes
+    UNION SELECT host_authority_id, child_id FROM episodes
+    UNION SELECT finder_authority_id, child_id FROM episodes WHERE finder_authority_id IS NOT NULL
+) a JOIN children c ON c.id = a.child_id;
+
+-- What the lists show of each episode, as the engine reads its events.
+CREATE TABLE episode_status (
+    episode_id INTEGER PRIMARY KEY REFERENCES episodes(id),
+    child_id INTEGER NOT NULL REFERENCES children(id),
+    missing INTEGER NOT NULL,
+    since INTEGER NOT NULL,
+    found_at INTEGER,
+    risk TEXT,
+    risk_rank INTEGER NOT NULL,      -- high 0, medium 1, low 2, no apparent risk 3, none 4
+    rhi_at INTEGER,
+    next_due INTEGER,
+    next_rule TEXT
+);
+CREATE INDEX episode_status_child ON episode_status(child_id);
+CREATE INDEX episode_status_missing ON episode_status(child_id) WHERE missing = 1;
+CREATE INDEX episode_status_found ON episode_status(found_at);
+
+-- Per child: episodes and whether missing now, for the children list.
+CREATE TABLE child_status (
+    child_id INTEGER PRIMARY KEY REFERENCES children(id),
+    episodes INTEGER NOT NULL,
+    missing INTEGER NOT NULL
+);
+
+-- The engine's next change for each child, for countdowns (next_check is the scheduler's).
+ALTER TABLE child_schedule ADD COLUMN next_change INTEGER;
+
+-- A list view is audited as one row naming every child it showed (comma-separated IDs).
+ALTER TABLE audit_log ADD COLUMN children TEXT NOT NULL DEFAULT '';
+
+-- Lists that read obligations of any owner role, meeting actions still to do, and episodes
+-- opened in a window (charts).
+CREATE INDEX obligations_open_due ON obligations(authority_id, due) WHERE ended IS NULL;
+CREATE INDEX meeting_actions_open ON meeting_actions(meeting_id) WHERE done_at IS NULL;
+CREATE INDEX episodes_opened ON episodes(opened_at);
