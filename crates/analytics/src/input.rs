@@ -5,7 +5,7 @@
 
 use jiff::Timestamp;
 use serde_json::Value;
-use store::{Authority, PatternFile};
+use store::{Authority, AuthorityId, EventId, PatternFile};
 
 use crate::place::Place;
 use crate::profile;
@@ -59,18 +59,18 @@ pub struct EpisodeInput {
     pub found_at: Option<Place>,
 }
 
-fn code(authorities: &[Authority], id: i64) -> &str {
+fn code(authorities: &[Authority], id: AuthorityId) -> &str {
     authorities
         .iter()
         .find(|a| a.id == id)
         .map_or("", |a| a.code.as_str())
 }
 
-fn protocol(authorities: &[Authority], id: i64) -> Option<String> {
+fn protocol(authorities: &[Authority], id: AuthorityId) -> Option<String> {
     authorities
         .iter()
         .find(|a| a.id == id)
-        .and_then(|a| a.protocol.clone())
+        .and_then(|a| a.protocol.map(|p| p.as_str().to_owned()))
 }
 
 fn strings(v: &Value) -> Vec<String> {
@@ -80,10 +80,6 @@ fn strings(v: &Value) -> Vec<String> {
         .filter_map(Value::as_str)
         .map(str::to_owned)
         .collect()
-}
-
-fn micros(t: i64) -> Timestamp {
-    Timestamp::from_microsecond(t).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 impl ChildInput {
@@ -104,12 +100,12 @@ impl ChildInput {
         };
         protocols.dedup();
         let facts: Value = serde_json::from_str(&f.child.facts).unwrap_or(Value::Null);
-        let corrected: Vec<i64> = f
+        let corrected: Vec<EventId> = f
             .events
             .iter()
             .filter_map(|e| e.corrects_event_id)
             .collect();
-        let mut events: Vec<(i64, Value)> = f
+        let mut events: Vec<(store::EpisodeId, Value)> = f
             .events
             .iter()
             .filter(|e| !corrected.contains(&e.id))
@@ -142,9 +138,9 @@ impl ChildInput {
                     .filter(|v| v["type"] == "absence_noticed" || v["type"] == "reported_missing")
                     .find_map(|v| v["at"].as_str()?.parse::<Timestamp>().ok());
                 EpisodeInput {
-                    id: e.id,
+                    id: e.id.get(),
                     host: code(auth, e.host_authority_id).to_owned(),
-                    started: start.unwrap_or_else(|| micros(e.opened_at)),
+                    started: start.unwrap_or_else(|| e.opened_at.timestamp()),
                     reported: first(&["reported_missing"]),
                     found: first(&["located"]).or_else(|| first(&["returned"])),
                     found_at: mine()
@@ -160,7 +156,7 @@ impl ChildInput {
                 .map(|d| serde_json::from_str::<Value>(&d.body).unwrap_or(Value::Null))
         };
         ChildInput {
-            id: f.child.id,
+            id: f.child.id.get(),
             name: f.child.name.clone(),
             responsible,
             host,

@@ -52,7 +52,6 @@ impl Placeholders {
             Placeholders::Anonymous => "?".into(),
         }
     }
-
 }
 
 /// Expands to the inherent import methods of a store (after [`crate::rows::impl_rows!`] and

@@ -40,7 +40,9 @@ pub use exchange::{
     EpisodeVisitor, ExchangeSnapshot, ImportChild, ImportEpisode, ImportOutcome, SnapshotChildren,
 };
 pub use import::{ChildKey, ImportCandidates};
-pub use lists::{ChartObligation, ChildRow, DueWindow, EpisodeRow, OpenAction, QueueFilter, QueueRow};
+pub use lists::{
+    ChartObligation, ChildRow, DueWindow, EpisodeRow, OpenAction, QueueFilter, QueueRow,
+};
 pub use model::*;
 pub use outbox::{NewOutbox, OutboxRecord};
 pub use placement_change::{CHANGE_REASONS, is_change_reason};
@@ -105,11 +107,13 @@ pub type Recompute<'a> =
     &'a (dyn Fn(&ChildFile, &[ObligationRecord]) -> std::result::Result<ChildPlan, String> + Sync);
 
 /// As [`Recompute`], with the messages the scheduler writes for what fell due.
-pub type Schedule<'a> = &'a (dyn Fn(
+pub type Schedule<'a> = &'a (
+        dyn Fn(
     &ChildFile,
     &[ObligationRecord],
 ) -> std::result::Result<(ChildPlan, Vec<NewOutbox>), String>
-         + Sync);
+            + Sync
+    );
 
 /// Which database a store uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -308,6 +312,9 @@ pub trait Obligations: Send + Sync {
     async fn obligation(&self, id: ObligationId) -> Result<Option<ObligationRecord>>;
     /// A child's stored obligations, open and ended, by due (none last).
     async fn child_obligations(&self, child_id: ChildId) -> Result<Vec<ObligationRecord>>;
+    /// When the engine's answer for a child next changes without a new event, as its last plan
+    /// said.
+    async fn next_change(&self, child_id: ChildId) -> Result<Option<Instant>>;
     /// Writes each child's new plan at `now` (a clock moved in test mode, a rule pack or
     /// routing changed, lists rebuilt after an upgrade), in one transaction.
     async fn recompute(
@@ -377,6 +384,8 @@ pub trait Lists: Send + Sync {
     /// Children whose lists state was never written (stores from before the lists were kept):
     /// the casework layer rebuilds them at start.
     async fn children_without_lists(&self, limit: i64) -> Result<Vec<ChildId>>;
+    /// Every child's ID, from `after` on, a page at a time (rebuilding every child's plan).
+    async fn child_ids(&self, after: ChildId, limit: i64) -> Result<Vec<ChildId>>;
 }
 
 /// The scheduler's per-child schedule, the outbox, acknowledgements and routing.

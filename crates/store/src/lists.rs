@@ -6,8 +6,7 @@
 use protocol::vocabulary::OwnerRole;
 
 use crate::model::{
-    AuthorityId, ChildId, Ended, EpisodeId, EpisodeStatus, Instant, MeetingAction,
-    ObligationRecord,
+    AuthorityId, ChildId, Ended, EpisodeId, EpisodeStatus, Instant, MeetingAction, ObligationRecord,
 };
 
 /// A child in the children list.
@@ -116,10 +115,7 @@ impl DueWindow {
                 format!(" AND o.due IS NOT NULL AND o.due < {a}"),
                 "o.due DESC, o.id DESC",
             ),
-            DueWindow::Between(..) => (
-                format!(" AND o.due >= {a} AND o.due < {b}"),
-                "o.due, o.id",
-            ),
+            DueWindow::Between(..) => (format!(" AND o.due >= {a} AND o.due < {b}"), "o.due, o.id"),
             DueWindow::From(_) => (format!(" AND o.due >= {a}"), "o.due, o.id"),
             DueWindow::Undated => (" AND o.due IS NULL".to_owned(), "o.activation, o.id"),
         }
@@ -340,6 +336,17 @@ macro_rules! impl_lists {
                 .await?;
                 let count = |c: &str| -> Result<u64> { Ok(u64::try_from(r.try_get::<i64, _>(c)?).unwrap_or_default()) };
                 Ok((count("overdue")?, count("soon")?, count("later")?))
+            }
+
+            async fn child_ids(&self, after: ChildId, limit: i64) -> Result<Vec<ChildId>> {
+                sqlx::query("SELECT id FROM children WHERE id > $1 ORDER BY id LIMIT $2")
+                    .bind(after)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(|r| Ok(r.try_get("id")?))
+                    .collect()
             }
 
             async fn children_without_lists(&self, limit: i64) -> Result<Vec<ChildId>> {

@@ -28,6 +28,16 @@ macro_rules! impl_obligations {
                 .collect()
             }
 
+            async fn next_change(&self, child_id: ChildId) -> Result<Option<Instant>> {
+                Ok(sqlx::query("SELECT next_change FROM child_schedule WHERE child_id = $1")
+                    .bind(child_id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(|r| r.try_get("next_change"))
+                    .transpose()?
+                    .flatten())
+            }
+
             async fn recompute(&self, children: &[ChildId], now: Instant, recompute: crate::Recompute<'_>) -> Result<()> {
                 let mut tx = self.begin_write().await?;
                 recompute_children(&mut tx, children, now, recompute).await?;

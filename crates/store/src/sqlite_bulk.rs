@@ -183,9 +183,10 @@ fn vocabulary<T: std::str::FromStr<Err = protocol::vocabulary::UnknownValue>>(
     i: usize,
 ) -> rusqlite::Result<T> {
     let text: String = r.get(i)?;
-    text.parse().map_err(|e: protocol::vocabulary::UnknownValue| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-    })
+    text.parse()
+        .map_err(|e: protocol::vocabulary::UnknownValue| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+        })
 }
 
 /// A nullable column holding one of the protocol's vocabularies.
