@@ -319,6 +319,11 @@ impl Casework {
             .await?)
     }
 
+    /// A user's display name.
+    pub async fn user_name(&self, id: store::UserId) -> Result<Option<String>> {
+        Ok(self.store().user(id).await?.map(|u| u.display_name))
+    }
+
     /// Every authority, by name.
     pub async fn authorities(&self) -> Result<Vec<store::Authority>> {
         Ok(self.store().authorities().await?)

@@ -6,8 +6,8 @@ use jiff::civil::Date;
 use protocol::vocabulary::{Concern, Flag, LegalStatus, PlacementType};
 use serde::{Deserialize, Serialize};
 use store::{
-    Authority, Child, ChildFields, Document, Episode, EventRecord, Instant, NewPhoto, NewPlacement,
-    ObligationRecord, Photo, Placement,
+    AuditEntry, Authority, BulkChild, Child, ChildFields, Document, Episode, EventRecord, Instant,
+    NewPhoto, NewPlacement, ObligationRecord, Photo, Placement, UserId,
 };
 
 use crate::{Actor, CaseError, Casework, ChildScope, Permission, Result};
@@ -101,6 +101,20 @@ pub struct Timeline {
     pub next_change: Option<Instant>,
     /// The authorities the record refers to.
     pub authorities: Vec<Authority>,
+}
+
+/// The largest photo accepted.
+pub const MAX_PHOTO_BYTES: usize = 5 * 1024 * 1024;
+
+/// The content type of a JPEG or PNG image, by its magic bytes.
+pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
+        Some("image/png")
+    } else {
+        None
+    }
 }
 
 fn check_date(field: &str, s: &str) -> Result<Date> {
@@ -323,21 +337,74 @@ impl Casework {
             .await?)
     }
 
-    /// Stores a new photo of a child (its type and size checked by the caller's parser).
-    pub async fn add_photo(&self, scope: &ChildScope<'_>, photo: NewPhoto) -> Result<Photo> {
+    /// Stores a new photo of a child: a JPEG or PNG (by its first bytes) of at most
+    /// [`MAX_PHOTO_BYTES`], taken on a day not in the future. Refusals name the field (`photo`,
+    /// `taken_on`) and store nothing.
+    pub async fn add_photo(
+        &self,
+        scope: &ChildScope<'_>,
+        bytes: &[u8],
+        taken_on: &str,
+    ) -> Result<Photo> {
+        let mut problems = Vec::new();
+        let content_type = match bytes {
+            [] => {
+                problems.push(("photo".into(), "Choose a photo".into()));
+                None
+            }
+            b if b.len() > MAX_PHOTO_BYTES => {
+                problems.push(("photo".into(), "The photo must be 5 MB or less".into()));
+                None
+            }
+            b => {
+                let t = image_type(b);
+                if t.is_none() {
+                    problems.push(("photo".into(), "The photo must be a JPEG or PNG".into()));
+                }
+                t
+            }
+        };
+        match taken_on.trim().parse::<Date>() {
+            Err(_) => problems.push((
+                "taken_on".into(),
+                "Enter the date the photo was taken, for example 2026-10-27".into(),
+            )),
+            Ok(d) if d > self.calendar().local_date(self.now()) => problems.push((
+                "taken_on".into(),
+                "The date the photo was taken must be today or in the past".into(),
+            )),
+            Ok(_) => {}
+        }
+        if let Some(e) = CaseError::validations(problems) {
+            return Err(e);
+        }
+        let content_type = content_type.unwrap_or("application/octet-stream");
         let now = self.now_instant();
         Ok(self
             .store()
             .add_photo(
                 scope.child(),
                 &NewPhoto {
+                    content_type: content_type.to_owned(),
+                    bytes: bytes.to_vec(),
+                    taken_on: taken_on.trim().to_owned(),
                     uploaded_by: scope.actor().id(),
                     uploaded_at: now,
-                    ..photo
                 },
                 &scope.audit("photo", None, now),
             )
             .await?)
+    }
+
+    /// Whether a photo taken on `taken_on` is more than 3 calendar months old now (Europe/London
+    /// wall clock, month-end clamping: the protocols' month, C3).
+    pub fn photo_is_old(&self, taken_on: &str) -> bool {
+        let Ok(date) = taken_on.parse::<Date>() else {
+            return false;
+        };
+        let calendar = self.calendar();
+        let taken = calendar.instant(date.to_datetime(jiff::civil::Time::midnight()));
+        calendar.add(taken, protocol::duration::ProtocolDuration::Months(3)) < self.now()
     }
 
     /// The latest photo of a child.
@@ -378,6 +445,11 @@ impl Casework {
         })
     }
 
+    /// A child's episodes as the lists show them, oldest first.
+    pub async fn child_episodes(&self, scope: &ChildScope<'_>) -> Result<Vec<store::EpisodeRow>> {
+        Ok(self.store().child_episodes(scope.child()).await?)
+    }
+
     /// Opens a missing episode under the child's current placement.
     pub async fn open_episode(&self, scope: &ChildScope<'_>) -> Result<Episode> {
         let now = self.now();
@@ -389,6 +461,32 @@ impl Casework {
                 &self.planner(now),
                 &scope.audit("episode", None, now.into()),
             )
+            .await?)
+    }
+
+    /// Loads whole children in one transaction (synthetic demo, scale and test data): records,
+    /// placements, episodes and events recorded by `loader`, each child with its plan at now,
+    /// and one audit row for the batch naming `source` as where it came from.
+    pub async fn bulk_load(
+        &self,
+        children: &[BulkChild],
+        loader: UserId,
+        source: &str,
+    ) -> Result<()> {
+        let now = self.now();
+        let audit = AuditEntry {
+            at: now.into(),
+            user_id: None,
+            action: "write".into(),
+            entity: "bulk_load".into(),
+            entity_id: None,
+            child_id: None,
+            children: Vec::new(),
+            remote_addr: source.to_owned(),
+        };
+        Ok(self
+            .store()
+            .bulk_load(children, loader, &self.planner(now), &audit)
             .await?)
     }
 }

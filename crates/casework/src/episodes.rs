@@ -5,7 +5,12 @@
 
 use jiff::SignedDuration;
 use serde_json::Value;
-use store::{AuthorityId, Episode, EventId, EventRecord, Instant, NewEvent, ObligationRecord};
+use std::collections::HashMap;
+
+use store::{
+    AuthorityId, Child, Episode, EpisodeRow, EventId, EventRecord, Instant, Interview, Meeting,
+    NewEvent, ObligationRecord, UserId,
+};
 
 use crate::{CaseError, Casework, ChildScope, Result};
 
@@ -39,7 +44,54 @@ pub struct Recorded {
     pub obligations: Vec<ObligationRecord>,
 }
 
+/// Everything the episode page shows: the child, the episode's state, its events, open
+/// obligations, meetings, interviews, and the names of who recorded its events.
+#[derive(Clone, Debug)]
+pub struct EpisodeRecord {
+    /// The child.
+    pub child: Child,
+    /// The episode as the lists show it (none until its first change is planned).
+    pub status: Option<EpisodeRow>,
+    /// Its events, corrections included, in recording order.
+    pub events: Vec<EventRecord>,
+    /// Its open obligations, by due (none last).
+    pub obligations: Vec<ObligationRecord>,
+    /// Its meetings with their actions.
+    pub meetings: Vec<Meeting>,
+    /// Its return interview records.
+    pub interviews: Vec<Interview>,
+    /// Display names of those who recorded its events.
+    pub names: HashMap<UserId, String>,
+}
+
 impl Casework {
+    /// Everything about one episode the episode page shows.
+    pub async fn episode_record(
+        &self,
+        scope: &ChildScope<'_>,
+        episode: &Episode,
+    ) -> Result<EpisodeRecord> {
+        scope.owns(episode)?;
+        let store = self.store();
+        let child = store
+            .child(scope.child())
+            .await?
+            .ok_or_else(CaseError::not_found)?;
+        let events = store.episode_events(episode.id).await?;
+        let mut users: Vec<UserId> = events.iter().map(|e| e.recorded_by).collect();
+        users.sort();
+        users.dedup();
+        Ok(EpisodeRecord {
+            child,
+            status: store.episode_status(episode.id).await?,
+            obligations: store.episode_obligations(episode.id).await?,
+            meetings: store.meetings(episode.id).await?,
+            interviews: store.interviews(episode.id).await?,
+            names: store.user_names(&users).await?.into_iter().collect(),
+            events,
+        })
+    }
+
     /// Checks a new event exactly as `homeward evaluate` checks a file, in the context of the
     /// child's stored file; errors name the request's field. The event must not be dated in the
     /// future (five minutes' leeway for clocks).
@@ -87,8 +139,8 @@ impl Casework {
         })
     }
 
-    /// The child's open obligations as stored.
-    pub(crate) async fn open_obligations(
+    /// The child's open obligations as stored (by due, none last).
+    pub async fn child_obligations(
         &self,
         scope: &ChildScope<'_>,
     ) -> Result<Vec<ObligationRecord>> {
@@ -137,7 +189,7 @@ impl Casework {
             )
             .await?;
         Ok(Recorded {
-            obligations: self.open_obligations(scope).await?,
+            obligations: self.child_obligations(scope).await?,
             event,
             episode,
         })

@@ -56,6 +56,8 @@ pub struct CaseError {
     message: String,
     field: Option<String>,
     details: Option<Value>,
+    /// Further fields that failed validation with this one (forms list every problem).
+    more: Vec<(String, String)>,
 }
 
 impl std::fmt::Display for CaseError {
@@ -79,7 +81,28 @@ impl CaseError {
             message: message.into(),
             field: None,
             details: None,
+            more: Vec::new(),
         }
+    }
+
+    /// Every field that failed validation, as `(field, message)`; `None` when there were none.
+    pub fn validations(problems: Vec<(String, String)>) -> Option<Self> {
+        let mut problems = problems.into_iter();
+        let (field, message) = problems.next()?;
+        Some(Self {
+            more: problems.collect(),
+            ..Self::validation(field, message)
+        })
+    }
+
+    /// Every field that failed validation and its message, the first one first.
+    pub fn problems(&self) -> Vec<(&str, &str)> {
+        self.field
+            .as_deref()
+            .map(|f| (f, self.message.as_str()))
+            .into_iter()
+            .chain(self.more.iter().map(|(f, m)| (f.as_str(), m.as_str())))
+            .collect()
     }
 
     /// A field failed validation.

@@ -18,8 +18,8 @@ pub mod access;
 pub mod accounts;
 pub mod ack;
 mod audit_writer;
-mod charts;
-mod children;
+pub mod charts;
+pub mod children;
 pub mod clock;
 mod episodes;
 pub mod error;
@@ -47,16 +47,26 @@ pub use accounts::Credentials;
 pub use charts::{ByStatus, Charts, Monthly, Share, Weekly};
 pub use children::{ChildChange, DOCUMENT_KINDS, Facts, NewChild, PlacementChange, Timeline};
 pub use clock::Clock;
-pub use episodes::{EventIn, Recorded};
+pub use episodes::{EpisodeRecord, EventIn, Recorded};
 pub use error::{CaseError, Code, Result};
 pub use exchange::ExportReader;
 pub use interviews::InterviewInput;
 pub use lists::{MyWork, QueueSection};
 pub use meetings::{ActionInput, Attendee, MeetingInput};
+pub use patterns::Patterns;
 pub use scheduling::Messages;
-/// The records use cases return, as the store keeps them.
-pub use store::model as records;
-pub use store::{Backend, MessageStatus, NewOutbox, OutboxRecord};
+/// The records use cases return, as the store keeps them, and the vocabularies they hold.
+pub mod records {
+    pub use protocol::vocabulary::{
+        LegalStatus, MeetingType, OwnerRole, PlacementType, Protocol, RhiMode, RiskLevel, Share,
+    };
+    pub use store::model::*;
+    pub use store::{
+        ChartObligation, ChildRow, DueWindow, EpisodeRow, ExchangeSnapshot, ImportCandidates,
+        ImportChild, ImportEpisode, ImportOutcome, OpenAction, QueueRow, SnapshotChildren,
+    };
+}
+pub use store::{Backend, DueWindow, EpisodeRow, MessageStatus, NewOutbox, OutboxRecord};
 /// The store, for the binary to open and hand to [`Casework::new`].
 pub use store::{Store, open as open_store};
 

@@ -233,7 +233,7 @@ impl Casework {
             .await?;
         let more = rows.len() > per_page;
         rows.truncate(per_page);
-        self.audit_list(actor, "child_list", rows.iter().map(|c| c.id))
+        self.audit_list(actor, "child_list", rows.iter().map(|c| c.child.id))
             .await?;
         Ok((rows, more))
     }

@@ -88,6 +88,22 @@ impl Casework {
             .await
     }
 
+    /// The episode of an obligation the actor may see.
+    pub async fn obligation_episode(
+        &self,
+        actor: &Actor,
+        id: ObligationId,
+    ) -> Result<store::EpisodeId> {
+        let obligation = self
+            .store()
+            .obligation(id)
+            .await?
+            .ok_or_else(CaseError::not_found)?;
+        self.change_child(actor, obligation.child_id, Permission::RecordEvent)
+            .await?;
+        Ok(obligation.obligation.episode_id)
+    }
+
     /// The refusal for an obligation that has ended: why and when, and what replaces it.
     async fn ended(&self, obligation: &ObligationRecord) -> Result<CaseError> {
         let o = &obligation.obligation;

@@ -19,6 +19,12 @@ pub type Messages<'a> = &'a (dyn Fn(&ChildFile, &Evaluated, Timestamp) -> Vec<Ne
 const REPLAN_CHUNK: usize = 500;
 
 impl Casework {
+    /// Signalled after every commit that changes a child's plan, so a scheduler in the same
+    /// process looks again at once instead of waiting for its next look.
+    pub fn schedule_changed(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.store().schedule_changed()
+    }
+
     /// Schedules every child the scheduler has never looked at for now; returns how many.
     pub async fn seed_schedule(&self) -> Result<u64> {
         Ok(self.store().seed_schedule(self.now_instant()).await?)

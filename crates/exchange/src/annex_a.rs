@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use jiff::civil::Date;
-use store::{Child, ExchangeSnapshot};
+use store::{Child, ChildId, ExchangeSnapshot};
 
 use crate::episodes::EpisodeView;
 use crate::lookup::Lookup;
@@ -50,8 +50,11 @@ pub fn build(snapshot: &ExchangeSnapshot, views: &[EpisodeView], period: &Period
     let Lookup {
         codes, placements, ..
     } = Lookup::of(snapshot);
-    let mut episodes: BTreeMap<i64, Vec<&EpisodeView>> = BTreeMap::new();
-    for v in views.iter().filter(|v| period.contains(v.started_at)) {
+    let mut episodes: BTreeMap<ChildId, Vec<&EpisodeView>> = BTreeMap::new();
+    for v in views
+        .iter()
+        .filter(|v| period.contains(v.started_at.micros()))
+    {
         episodes.entry(v.child_id).or_default().push(v);
     }
     let (first, last) = (period.first.to_string(), period.last.to_string());
@@ -62,7 +65,7 @@ pub fn build(snapshot: &ExchangeSnapshot, views: &[EpisodeView], period: &Period
         };
         // The latest looked-after placement overlapping the period.
         let Some(current) = list.iter().rev().find(|p| {
-            legal_status(&p.legal_status).is_some()
+            legal_status(p.legal_status.as_str()).is_some()
                 && p.starts_on.as_str() <= last.as_str()
                 && p.ends_on.as_deref().is_none_or(|e| e > first.as_str())
         }) else {
@@ -74,8 +77,8 @@ pub fn build(snapshot: &ExchangeSnapshot, views: &[EpisodeView], period: &Period
             .flatten()
             .copied()
             .filter(|v| {
-                placement_on(list, date_of(v.started_at, &tz))
-                    .is_some_and(|p| legal_status(&p.legal_status).is_some())
+                placement_on(list, date_of(v.started_at.micros(), &tz))
+                    .is_some_and(|p| legal_status(p.legal_status.as_str()).is_some())
             })
             .collect();
         in_care.sort_by_key(|v| (v.started_at, v.id));
@@ -171,11 +174,13 @@ fn write_xlsx(path: &Path, rows: &[Vec<String>]) -> Result<(), ExchangeError> {
 mod tests {
     use super::*;
     use crate::fixtures::{authority, london_noon, placement};
+    use protocol::vocabulary::{LegalStatus, PlacementType, Protocol};
+    use store::{EpisodeId, Instant};
 
     fn episode(id: i64, on: &str, away: bool) -> EpisodeView {
         EpisodeView {
-            id,
-            child_id: 1,
+            id: EpisodeId(id),
+            child_id: ChildId(1),
             started_at: london_noon(on),
             away,
             ..EpisodeView::default()
@@ -188,21 +193,33 @@ mod tests {
             authorities: vec![authority(
                 "NEWHAM",
                 "Newham",
-                "NEWHAM",
+                Protocol::Newham,
                 "Metropolitan Police",
             )],
             children: vec![Child {
-                id: 1,
+                id: ChildId(1),
                 version: 1,
                 name: "Ella Birch".into(),
                 dob: "2010-02-03".into(),
                 facts: r#"{"demographics": {"sex": "F", "ethnicity": "WBRI"}}"#.into(),
-                created_at: 0,
-                updated_at: 0,
+                created_at: Instant::EPOCH,
+                updated_at: Instant::EPOCH,
             }],
             placements: vec![
-                placement(1, "none", "family_home", "2020-01-01", Some("2025-06-01")),
-                placement(2, "s20", "foster", "2025-06-01", None),
+                placement(
+                    1,
+                    LegalStatus::None,
+                    PlacementType::FamilyHome,
+                    "2020-01-01",
+                    Some("2025-06-01"),
+                ),
+                placement(
+                    2,
+                    LegalStatus::S20,
+                    PlacementType::Foster,
+                    "2025-06-01",
+                    None,
+                ),
             ],
             ..ExchangeSnapshot::default()
         };
@@ -250,15 +267,21 @@ mod tests {
     fn a_child_never_looked_after_is_not_listed() {
         let snapshot = ExchangeSnapshot {
             children: vec![Child {
-                id: 1,
+                id: ChildId(1),
                 version: 1,
                 name: "Sam Oak".into(),
                 dob: "2011-01-01".into(),
                 facts: "{}".into(),
-                created_at: 0,
-                updated_at: 0,
+                created_at: Instant::EPOCH,
+                updated_at: Instant::EPOCH,
             }],
-            placements: vec![placement(1, "none", "family_home", "2020-01-01", None)],
+            placements: vec![placement(
+                1,
+                LegalStatus::None,
+                PlacementType::FamilyHome,
+                "2020-01-01",
+                None,
+            )],
             ..ExchangeSnapshot::default()
         };
         let period = Period::twelve_months_to(Date::constant(2026, 3, 31));

@@ -12,7 +12,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use store::ChildFile;
+use protocol::vocabulary::Share;
+use store::{AuthorityId, ChildFile, EpisodeId, Instant};
 
 use crate::period::Period;
 use crate::{ExchangeError, safe_csv};
@@ -23,15 +24,15 @@ pub struct Listed {
     /// Rule ID.
     pub rule: String,
     /// Share tag.
-    pub share: Option<String>,
+    pub share: Option<Share>,
     /// Rule kind (`INTERVIEW`, `MEET`, `ESC`, …).
     pub kind: String,
     /// Authority whose protocol demands it.
-    pub authority_id: i64,
+    pub authority_id: AuthorityId,
     /// Stored episode.
-    pub episode_id: i64,
+    pub episode_id: EpisodeId,
     /// Deadline.
-    pub due: Option<i64>,
+    pub due: Option<Instant>,
     /// Overdue at the instant asked.
     pub overdue: bool,
     /// The rule ends when the child is found.
@@ -39,7 +40,7 @@ pub struct Listed {
 }
 
 /// Asks the engine what a child's file owes at an instant.
-pub type Evaluator<'a> = &'a dyn Fn(&ChildFile, i64) -> Result<Vec<Listed>, String>;
+pub type Evaluator<'a> = &'a dyn Fn(&ChildFile, Instant) -> Result<Vec<Listed>, String>;
 
 /// Columns of the report.
 pub const COLUMNS: [&str; 9] = [
@@ -68,23 +69,26 @@ pub struct Tally {
 }
 
 /// Key of a report row: authority ID, rule kind, rule.
-pub type RowKey = (i64, String, String);
+pub type RowKey = (AuthorityId, String, String);
 
 /// Evaluates each child file (`found_at` gives each episode's return, from
 /// [`crate::episodes::EpisodeView::ended_at`]) and tallies its timed obligations.
 pub fn build(
     files: &[ChildFile],
-    found_at: &HashMap<i64, i64>,
+    found_at: &HashMap<EpisodeId, Instant>,
     period: &Period,
-    as_of: i64,
+    as_of: Instant,
     evaluate: Evaluator<'_>,
 ) -> Result<BTreeMap<RowKey, Tally>, String> {
-    let (from, to) = (period.start_micros(), period.end_micros().min(as_of));
+    let (from, to) = (
+        Instant::from_micros(period.start_micros()),
+        Instant::from_micros(period.end_micros()).min(as_of),
+    );
     let mut out: BTreeMap<RowKey, Tally> = BTreeMap::new();
     for file in files {
         // Every timed obligation the file ever owed, with its latest due instant.
-        let mut seen: HashMap<(String, Option<String>, i64), Listed> = HashMap::new();
-        let mut probes: Vec<i64> = file
+        let mut seen: HashMap<(String, Option<Share>, EpisodeId), Listed> = HashMap::new();
+        let mut probes: Vec<Instant> = file
             .events
             .iter()
             .map(|e| e.at)
@@ -95,7 +99,7 @@ pub fn build(
         for at in probes {
             for o in evaluate(file, at)? {
                 if o.due.is_some() {
-                    seen.insert((o.rule.clone(), o.share.clone(), o.episode_id), o);
+                    seen.insert((o.rule.clone(), o.share, o.episode_id), o);
                 }
             }
         }
@@ -103,11 +107,13 @@ pub fn build(
             let Some(due) = o.due.filter(|d| *d >= from && *d < to) else {
                 continue;
             };
-            let still = evaluate(file, due + 1)?.into_iter().any(|l| {
-                l.overdue
-                    && (l.rule.as_str(), l.share.as_ref(), l.episode_id)
-                        == (key.0.as_str(), key.1.as_ref(), key.2)
-            });
+            let still = evaluate(file, Instant::from_micros(due.micros() + 1))?
+                .into_iter()
+                .any(|l| {
+                    l.overdue
+                        && (l.rule.as_str(), l.share.as_ref(), l.episode_id)
+                            == (key.0.as_str(), key.1.as_ref(), key.2)
+                });
             let t = out
                 .entry((o.authority_id, o.kind.clone(), o.rule.clone()))
                 .or_default();
@@ -128,12 +134,12 @@ pub fn build(
 /// authority and kind (rule `all`).
 pub fn write(
     tallies: &BTreeMap<RowKey, Tally>,
-    codes: &HashMap<i64, String>,
+    codes: &HashMap<AuthorityId, String>,
     period: &Period,
     dir: &Path,
 ) -> Result<(), ExchangeError> {
     crate::create_dir(dir)?;
-    let mut totals: BTreeMap<(i64, String), Tally> = BTreeMap::new();
+    let mut totals: BTreeMap<(AuthorityId, String), Tally> = BTreeMap::new();
     for ((a, kind, _), t) in tallies {
         let s = totals.entry((*a, kind.clone())).or_default();
         s.fell_due += t.fell_due;
@@ -141,7 +147,7 @@ pub fn write(
         s.late += t.late;
         s.lapsed += t.lapsed;
     }
-    let row = |a: &i64, kind: &str, rule: &str, t: &Tally| {
+    let row = |a: &AuthorityId, kind: &str, rule: &str, t: &Tally| {
         let counted = t.on_time + t.late;
         vec![
             codes.get(a).cloned().unwrap_or_default(),

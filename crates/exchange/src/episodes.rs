@@ -5,28 +5,28 @@
 use std::collections::HashSet;
 
 use serde::Deserialize;
-use store::{Episode, EventRecord, ExchangeSnapshot, Repository, SnapshotChildren, StoreError};
+use store::{AuthorityId, ChildId, Episode, EpisodeId, EventId, EventRecord, Instant};
 
 /// One episode as the returns read it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EpisodeView {
     /// Episode ID.
-    pub id: i64,
+    pub id: EpisodeId,
     /// Child.
-    pub child_id: i64,
+    pub child_id: ChildId,
     /// Responsible authority.
-    pub responsible_authority_id: i64,
+    pub responsible_authority_id: AuthorityId,
     /// Host authority.
-    pub host_authority_id: i64,
+    pub host_authority_id: AuthorityId,
     /// When the child was first noticed absent or reported missing (else the episode opened).
-    pub started_at: i64,
+    pub started_at: Instant,
     /// When the child returned (else was located), if so.
-    pub ended_at: Option<i64>,
+    pub ended_at: Option<Instant>,
     /// `T_rep`: when the episode was first reported to the police, if it was.
-    pub reported_at: Option<i64>,
+    pub reported_at: Option<Instant>,
     /// `T_found` as the engine reads it (timeline-v1 §7.1): first located, else first
     /// returned.
-    pub found_at: Option<i64>,
+    pub found_at: Option<Instant>,
     /// Away from placement without authorisation (`awol` / `unauthorised_absence` first
     /// noticed and never reported missing) rather than missing.
     pub away: bool,
@@ -35,15 +35,40 @@ pub struct EpisodeView {
     /// Police reference of the report.
     pub police_ref: Option<String>,
     /// When a return interview was first offered (an offer, completion or refusal implies one).
-    pub rhi_offered_at: Option<i64>,
+    pub rhi_offered_at: Option<Instant>,
     /// When a return interview was completed.
-    pub rhi_completed_at: Option<i64>,
+    pub rhi_completed_at: Option<Instant>,
     /// When the child declined one.
-    pub rhi_declined_at: Option<i64>,
+    pub rhi_declined_at: Option<Instant>,
     /// When strategy meetings (incl. complex strategy) were held.
-    pub strategy_meetings: Vec<i64>,
+    pub strategy_meetings: Vec<Instant>,
     /// Reasons recorded with a completed interview (`push_factors`, `pull_factors`, `reason`).
     pub reasons: Vec<String>,
+}
+
+/// IDs 0, started at the epoch, nothing recorded (the starting point of [`view`], and of
+/// views built by hand in tests).
+impl Default for EpisodeView {
+    fn default() -> Self {
+        EpisodeView {
+            id: EpisodeId(0),
+            child_id: ChildId(0),
+            responsible_authority_id: AuthorityId(0),
+            host_authority_id: AuthorityId(0),
+            started_at: Instant::EPOCH,
+            ended_at: None,
+            reported_at: None,
+            found_at: None,
+            away: false,
+            risk: None,
+            police_ref: None,
+            rhi_offered_at: None,
+            rhi_completed_at: None,
+            rhi_declined_at: None,
+            strategy_meetings: Vec::new(),
+            reasons: Vec::new(),
+        }
+    }
 }
 
 /// The parts of an event the returns read; other fields are skipped unparsed (millions of
@@ -89,9 +114,10 @@ fn text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Err
     })
 }
 
-/// Reads one episode's events (in recording order).
+/// Reads one episode's events (in recording order): what an export's snapshot visitor calls
+/// for each episode as its events stream past.
 pub fn view(episode: &Episode, events: &[EventRecord]) -> EpisodeView {
-    let corrected: HashSet<i64> = events.iter().filter_map(|e| e.corrects_event_id).collect();
+    let corrected: HashSet<EventId> = events.iter().filter_map(|e| e.corrects_event_id).collect();
     let mut v = EpisodeView {
         id: episode.id,
         child_id: episode.child_id,
@@ -105,7 +131,7 @@ pub fn view(episode: &Episode, events: &[EventRecord]) -> EpisodeView {
         .filter(|e| !corrected.contains(&e.id))
         .collect();
     ordered.sort_by_key(|e| (e.at, e.id));
-    let mut start: Option<i64> = None;
+    let mut start: Option<Instant> = None;
     let (mut located, mut returned) = (None, None);
     let (mut noticed_away, mut reported) = (false, false);
     for e in ordered {
@@ -173,26 +199,6 @@ pub fn view(episode: &Episode, events: &[EventRecord]) -> EpisodeView {
     v
 }
 
-/// Reads the snapshot of episodes opened in `[from, to)` (with the children `children` names),
-/// each episode read into its view as its events stream past (the events themselves are not
-/// kept), and kept as `keep` makes it: a return that reads a few fields of each of a national
-/// year's episodes keeps just those (`std::convert::identity` keeps the whole view).
-pub async fn read<T: Send>(
-    store: &dyn Repository,
-    from: i64,
-    to: i64,
-    children: SnapshotChildren,
-    keep: fn(EpisodeView) -> T,
-) -> Result<(ExchangeSnapshot, Vec<T>), StoreError> {
-    let mut kept = Vec::new();
-    let snapshot = store
-        .exchange_snapshot(from, to, children, &mut |episode, events| {
-            kept.push(keep(view(episode, events)));
-        })
-        .await?;
-    Ok((snapshot, kept))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,28 +206,32 @@ mod tests {
     /// Episode 1 of child 7, opened at 100.
     fn episode() -> Episode {
         Episode {
-            id: 1,
-            child_id: 7,
+            id: EpisodeId(1),
+            child_id: ChildId(7),
             version: 1,
-            responsible_authority_id: 1,
-            host_authority_id: 1,
+            responsible_authority_id: AuthorityId(1),
+            host_authority_id: AuthorityId(1),
             finder_authority_id: None,
-            opened_at: 100,
-            closed_at: None,
+            opened_at: Instant::from_micros(100),
         }
     }
 
     fn event(id: i64, at: i64, body: &str, corrects: Option<i64>) -> EventRecord {
+        let at = Instant::from_micros(at);
         EventRecord {
-            id,
-            episode_id: 1,
+            id: EventId(id),
+            episode_id: EpisodeId(1),
             at,
             body: body.into(),
-            recorded_by: 1,
+            recorded_by: store::UserId(1),
             recorded_at: at,
-            corrects_event_id: corrects,
+            corrects_event_id: corrects.map(EventId),
             correction_reason: corrects.map(|_| "typo".into()),
         }
+    }
+
+    fn at(us: i64) -> Instant {
+        Instant::from_micros(us)
     }
 
     #[test]
@@ -256,13 +266,13 @@ mod tests {
             ),
         ];
         let v = view(&ep, &events);
-        assert_eq!(v.started_at, 90);
-        assert_eq!(v.ended_at, Some(400));
-        assert_eq!(v.found_at, Some(400));
+        assert_eq!(v.started_at, at(90));
+        assert_eq!(v.ended_at, Some(at(400)));
+        assert_eq!(v.found_at, Some(at(400)));
         assert_eq!(v.reported_at, None);
         assert!(v.away);
         assert_eq!(v.risk.as_deref(), Some("medium"));
-        assert_eq!(v.rhi_completed_at, Some(600));
+        assert_eq!(v.rhi_completed_at, Some(at(600)));
         assert_eq!(v.reasons, vec!["friends".to_owned()]);
     }
 
@@ -283,9 +293,9 @@ mod tests {
         ];
         let v = view(&ep, &events);
         // The corrected report counts, at its corrected time; found is the first located.
-        assert_eq!(v.reported_at, Some(140));
-        assert_eq!(v.found_at, Some(200));
-        assert_eq!(v.ended_at, Some(300));
+        assert_eq!(v.reported_at, Some(at(140)));
+        assert_eq!(v.found_at, Some(at(200)));
+        assert_eq!(v.ended_at, Some(at(300)));
         assert!(!v.away);
     }
 }

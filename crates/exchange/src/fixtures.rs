@@ -1,25 +1,26 @@
 //! Records the unit tests of the returns build snapshots from.
 
 use jiff::civil::Date;
-use store::{Authority, Placement};
+use protocol::vocabulary::{LegalStatus, PlacementType, Protocol};
+use store::{Authority, AuthorityId, ChildId, Instant, Placement, PlacementId};
 
 use crate::period::london;
 
 /// Placement `id` of child 1 with authority 1 responsible and host.
 pub(crate) fn placement(
     id: i64,
-    legal: &str,
-    kind: &str,
+    legal: LegalStatus,
+    kind: PlacementType,
     from: &str,
     to: Option<&str>,
 ) -> Placement {
     Placement {
-        id,
-        child_id: 1,
-        responsible_authority_id: 1,
-        host_authority_id: 1,
-        legal_status: legal.into(),
-        placement_type: kind.into(),
+        id: PlacementId(id),
+        child_id: ChildId(1),
+        responsible_authority_id: AuthorityId(1),
+        host_authority_id: AuthorityId(1),
+        legal_status: legal,
+        placement_type: kind,
         police_force: "Kent Police".into(),
         travel_minutes: 0,
         starts_on: from.into(),
@@ -28,21 +29,26 @@ pub(crate) fn placement(
     }
 }
 
-/// Noon in London on `date` (`YYYY-MM-DD`), in microseconds.
-pub(crate) fn london_noon(date: &str) -> i64 {
+/// Noon in London on `date` (`YYYY-MM-DD`).
+pub(crate) fn london_noon(date: &str) -> Instant {
     date.parse::<Date>()
         .ok()
         .and_then(|d| d.at(12, 0, 0, 0).to_zoned(london()).ok())
-        .map_or(0, |z| z.timestamp().as_microsecond())
+        .map_or(Instant::EPOCH, |z| z.timestamp().into())
 }
 
 /// Authority 1, following `protocol`.
-pub(crate) fn authority(code: &str, name: &str, protocol: &str, police_force: &str) -> Authority {
+pub(crate) fn authority(
+    code: &str,
+    name: &str,
+    protocol: Protocol,
+    police_force: &str,
+) -> Authority {
     Authority {
-        id: 1,
+        id: AuthorityId(1),
         code: code.into(),
         name: name.into(),
-        protocol: Some(protocol.into()),
+        protocol: Some(protocol),
         police_force: police_force.into(),
         routing: "{}".into(),
     }

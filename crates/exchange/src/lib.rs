@@ -1,5 +1,7 @@
-//! Homeward's returns, exports and imports, over store records (no SQL here: the store's
-//! `exchange_snapshot`, `import_candidates` and `import_events` do the reading and writing).
+//! Homeward's returns, exports and imports, over store records. Nothing here reads or writes
+//! the store: the caller reads the snapshot (the casework layer's `export_snapshot`, each
+//! episode read with [`episodes::view`] as its events stream past) and the import candidates,
+//! and writes the import's plan.
 //!
 //! - [`ssda903`]: the DfE SSDA903 Header, Episodes and Missing tables for a collection year, with
 //!   Homeward's own checks before anything is submitted.
@@ -30,9 +32,6 @@ pub mod weekly;
 /// Why an export or import failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ExchangeError {
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] store::StoreError),
     /// Writing a file failed.
     #[error("{path}: {message}")]
     Write {

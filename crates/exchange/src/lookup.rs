@@ -3,16 +3,16 @@
 
 use std::collections::HashMap;
 
-use store::{Child, ExchangeSnapshot, Placement};
+use store::{AuthorityId, Child, ChildId, ExchangeSnapshot, Placement};
 
 /// The snapshot's authorities, children and placements keyed by id.
 pub(crate) struct Lookup<'a> {
     /// Authority id → its code.
-    pub codes: HashMap<i64, &'a str>,
+    pub codes: HashMap<AuthorityId, &'a str>,
     /// Child id → the child.
-    pub children: HashMap<i64, &'a Child>,
+    pub children: HashMap<ChildId, &'a Child>,
     /// Child id → its placements, in snapshot order.
-    pub placements: HashMap<i64, Vec<&'a Placement>>,
+    pub placements: HashMap<ChildId, Vec<&'a Placement>>,
 }
 
 impl<'a> Lookup<'a> {
@@ -31,8 +31,10 @@ impl<'a> Lookup<'a> {
 }
 
 /// Child id → its placements, in snapshot order.
-pub(crate) fn placements_by_child(snapshot: &ExchangeSnapshot) -> HashMap<i64, Vec<&Placement>> {
-    let mut placements: HashMap<i64, Vec<&Placement>> = HashMap::new();
+pub(crate) fn placements_by_child(
+    snapshot: &ExchangeSnapshot,
+) -> HashMap<ChildId, Vec<&Placement>> {
+    let mut placements: HashMap<ChildId, Vec<&Placement>> = HashMap::new();
     for p in &snapshot.placements {
         placements.entry(p.child_id).or_default().push(p);
     }

@@ -29,7 +29,10 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 use jiff::civil::{Date, DateTime};
 use serde_json::json;
-use store::{EventRecord, ImportCandidates, ImportChild, ImportEpisode, NewEvent};
+use store::{
+    ChildId, EpisodeId, EventRecord, ImportCandidates, ImportChild, ImportEpisode, Instant,
+    NewEvent, UserId,
+};
 
 use crate::episodes::{EpisodeView, view};
 use crate::period::london;
@@ -95,25 +98,25 @@ pub struct Row {
     /// Police reference.
     pub police_reference: String,
     /// Child ID, if given.
-    pub child_reference: Option<i64>,
+    pub child_reference: Option<ChildId>,
     /// Name and date of birth, if no child ID.
     pub name_dob: Option<(String, Date)>,
-    /// Reported (microseconds).
-    pub reported_at: i64,
+    /// Reported.
+    pub reported_at: Instant,
     /// Risk grade.
     pub risk: String,
     /// Status.
     pub status: Status,
-    /// Found or returned (microseconds).
-    pub found_at: Option<i64>,
+    /// Found or returned.
+    pub found_at: Option<Instant>,
 }
 
-fn parse_instant(text: &str) -> Option<i64> {
+fn parse_instant(text: &str) -> Option<Instant> {
     if let Ok(t) = text.parse::<Timestamp>() {
-        return Some(t.as_microsecond());
+        return Some(t.into());
     }
     let local = DateTime::strptime("%d/%m/%Y %H:%M", text).ok()?;
-    Some(local.to_zoned(london()).ok()?.timestamp().as_microsecond())
+    Some(local.to_zoned(london()).ok()?.timestamp().into())
 }
 
 fn parse_date(text: &str) -> Option<Date> {
@@ -240,7 +243,7 @@ pub fn read(text: &str) -> Result<Vec<Row>, Vec<RowError>> {
         let child_reference = if child_text.is_empty() {
             None
         } else {
-            let id = child_text.parse::<i64>().ok();
+            let id = child_text.parse::<ChildId>().ok();
             if id.is_none() {
                 errors.push(err(
                     row,
@@ -293,8 +296,14 @@ pub fn read(text: &str) -> Result<Vec<Row>, Vec<RowError>> {
     }
 }
 
-fn event(at: i64, kind: &str, data: serde_json::Value, recorded_by: i64, now: i64) -> NewEvent {
-    let at_text = Timestamp::from_microsecond(at)
+fn event(
+    at: Instant,
+    kind: &str,
+    data: serde_json::Value,
+    recorded_by: UserId,
+    now: Instant,
+) -> NewEvent {
+    let at_text = Timestamp::from_microsecond(at.micros())
         .map(|t| t.to_string())
         .unwrap_or_default();
     NewEvent {
@@ -309,14 +318,14 @@ fn event(at: i64, kind: &str, data: serde_json::Value, recorded_by: i64, now: i6
 /// Where a row's events go.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Target {
-    Existing(i64),
-    New(i64, usize),
+    Existing(EpisodeId),
+    New(ChildId, usize),
 }
 
 /// What to ask the store for: the child references on the list and the names given without
 /// one, each once.
-pub fn lookups(rows: &[Row]) -> (Vec<i64>, Vec<String>) {
-    let mut ids: Vec<i64> = rows.iter().filter_map(|r| r.child_reference).collect();
+pub fn lookups(rows: &[Row]) -> (Vec<ChildId>, Vec<String>) {
+    let mut ids: Vec<ChildId> = rows.iter().filter_map(|r| r.child_reference).collect();
     let mut names: Vec<String> = rows
         .iter()
         .filter_map(|r| r.name_dob.as_ref().map(|(name, _)| name.clone()))
@@ -331,7 +340,7 @@ pub fn lookups(rows: &[Row]) -> (Vec<i64>, Vec<String>) {
 /// The candidates' episodes read (each with its own events, in recording order).
 pub fn views(candidates: &ImportCandidates) -> Vec<EpisodeView> {
     // The events come by episode, so each episode's are one run of them.
-    let by_episode: HashMap<i64, &[EventRecord]> = candidates
+    let by_episode: HashMap<EpisodeId, &[EventRecord]> = candidates
         .events
         .chunk_by(|a, b| a.episode_id == b.episode_id)
         .filter_map(|run| Some((run.first()?.episode_id, run)))
@@ -351,28 +360,29 @@ pub fn plan(
     rows: &[Row],
     candidates: &ImportCandidates,
     views: &[EpisodeView],
-    recorded_by: i64,
-    now: i64,
+    recorded_by: UserId,
+    now: Instant,
 ) -> Result<Vec<ImportChild>, Vec<RowError>> {
-    let mut by_name: HashMap<(&str, &str), Vec<i64>> = HashMap::new();
+    let mut by_name: HashMap<(&str, &str), Vec<ChildId>> = HashMap::new();
     for c in &candidates.children {
         by_name
             .entry((c.name.as_str(), c.dob.as_str()))
             .or_default()
             .push(c.id);
     }
-    let ids: std::collections::HashSet<i64> = candidates.children.iter().map(|c| c.id).collect();
-    let mut episodes_of: HashMap<i64, Vec<&EpisodeView>> = HashMap::new();
+    let ids: std::collections::HashSet<ChildId> =
+        candidates.children.iter().map(|c| c.id).collect();
+    let mut episodes_of: HashMap<ChildId, Vec<&EpisodeView>> = HashMap::new();
     for v in views {
         episodes_of.entry(v.child_id).or_default().push(v);
     }
     let mut errors = Vec::new();
     // Per child, per target episode: the events to add, and what those already added say.
     let mut out: Vec<ImportChild> = Vec::new();
-    let mut slot: HashMap<i64, usize> = HashMap::new();
-    let mut targets: HashMap<(i64, Target), usize> = HashMap::new();
-    let mut new_by_ref: HashMap<(i64, String), usize> = HashMap::new();
-    let mut state: HashMap<(i64, Target), (Option<String>, bool, bool)> = HashMap::new();
+    let mut slot: HashMap<ChildId, usize> = HashMap::new();
+    let mut targets: HashMap<(ChildId, Target), usize> = HashMap::new();
+    let mut new_by_ref: HashMap<(ChildId, String), usize> = HashMap::new();
+    let mut state: HashMap<(ChildId, Target), (Option<String>, bool, bool)> = HashMap::new();
     for r in rows {
         let err = |column: &str, message: String| RowError {
             row: r.row,
@@ -531,14 +541,14 @@ mod tests {
         );
         let rows = read(&text).map_err(|e| format!("{e:?}"))?;
         assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0].child_reference, Some(12));
+        assert_eq!(rows[0].child_reference, Some(ChildId(12)));
         assert_eq!(
             rows[1].name_dob,
             Some(("Ella Birch".into(), jiff::civil::date(2011, 2, 3)))
         );
         // 23:30 BST is 22:30 UTC.
         assert_eq!(
-            Timestamp::from_microsecond(rows[1].reported_at)
+            Timestamp::from_microsecond(rows[1].reported_at.micros())
                 .map(|t| t.to_string())
                 .ok(),
             Some("2025-06-01T22:30:00Z".into())

@@ -39,9 +39,9 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use protocol::duration::ProtocolDuration;
 use protocol::pack::RepeatThreshold;
-use protocol::vocabulary::{Anchor, Protocol};
+use protocol::vocabulary::{Anchor, LegalStatus, Protocol};
 use protocol::{Calendar, Catalog};
-use store::{ExchangeSnapshot, Placement};
+use store::{ChildId, EpisodeId, ExchangeSnapshot, Instant, Placement};
 
 use crate::episodes::EpisodeView;
 use crate::lookup::Lookup;
@@ -177,15 +177,15 @@ pub fn placement_on<'a>(placements: &[&'a Placement], day: Date) -> Option<&'a P
         .copied()
 }
 
-/// The return for a quarter, by authority code, at `now` (µs; a trigger counts once its instant
-/// has passed). `snapshot` must hold the episodes opened since [`Triggers::look_back`] of the
+/// The return for a quarter, by authority code, at `now` (a trigger counts once its instant has
+/// passed). `snapshot` must hold the episodes opened since [`Triggers::look_back`] of the
 /// quarter's start.
 pub fn build(
     snapshot: &ExchangeSnapshot,
     views: &[EpisodeView],
     quarter: &Period,
     triggers: &Triggers<'_>,
-    now: i64,
+    now: Instant,
 ) -> BTreeMap<String, Figures> {
     let tz = london();
     let Lookup {
@@ -194,7 +194,7 @@ pub fn build(
         placements,
     } = Lookup::of(snapshot);
     // Each child's police reports as (T_rep, episode), in order, for the repeat trigger.
-    let mut reported: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
+    let mut reported: HashMap<ChildId, Vec<(Instant, EpisodeId)>> = HashMap::new();
     for v in views {
         if let Some(r) = v.reported_at {
             reported.entry(v.child_id).or_default().push((r, v.id));
@@ -204,20 +204,23 @@ pub fn build(
         r.sort_unstable();
     }
     let mut out: BTreeMap<String, Figures> = BTreeMap::new();
-    let mut children_seen: HashMap<&str, (HashSet<i64>, HashSet<i64>)> = HashMap::new();
-    for v in views.iter().filter(|v| quarter.contains(v.started_at)) {
+    let mut children_seen: HashMap<&str, (HashSet<ChildId>, HashSet<ChildId>)> = HashMap::new();
+    for v in views
+        .iter()
+        .filter(|v| quarter.contains(v.started_at.micros()))
+    {
         let code = codes
             .get(&v.responsible_authority_id)
             .copied()
             .unwrap_or("UNKNOWN");
         let f = out.entry(code.to_owned()).or_default();
         let c = &mut f.counts;
-        let day = date_of(v.started_at, &tz);
+        let day = date_of(v.started_at.micros(), &tz);
         let child = children.get(&v.child_id);
         let looked_after = placements
             .get(&v.child_id)
             .and_then(|ps| placement_on(ps, day))
-            .is_some_and(|p| p.legal_status != "none");
+            .is_some_and(|p| p.legal_status != LegalStatus::None);
         let seen = children_seen.entry(code).or_default();
         seen.0.insert(v.child_id);
         if looked_after {
@@ -242,7 +245,7 @@ pub fn build(
         } else {
             c[10] += 1;
         }
-        match v.ended_at.map(|e| e - v.started_at) {
+        match v.ended_at.map(|e| e.micros() - v.started_at.micros()) {
             Some(d) if d < 24 * HOUR => c[11] += 1,
             Some(d) if d <= 72 * HOUR => c[12] += 1,
             Some(_) => c[13] += 1,
@@ -285,23 +288,25 @@ pub fn build(
 /// the current episode.
 fn strategy_triggers(
     episode: &EpisodeView,
-    this: (i64, i64),
-    child_reports: &[(i64, i64)],
+    this: (Instant, EpisodeId),
+    child_reports: &[(Instant, EpisodeId)],
     triggers: &Triggers<'_>,
-    now: i64,
+    now: Instant,
 ) -> (bool, bool) {
-    let rep = instant(this.0);
+    let rep = instant(this.0.micros());
     let window = triggers.repeat.window_ending(triggers.calendar, rep);
-    let from = window.start().as_microsecond();
+    let from = Instant::from_micros(window.start().as_microsecond());
     let in_window = child_reports
         .iter()
         .take_while(|k| **k <= this)
         .filter(|(t, _)| *t >= from)
         .count();
-    let activation = triggers
-        .calendar
-        .add(rep, triggers.missing_for)
-        .as_microsecond();
+    let activation = Instant::from_micros(
+        triggers
+            .calendar
+            .add(rep, triggers.missing_for)
+            .as_microsecond(),
+    );
     let missing = activation <= now && episode.found_at.is_none_or(|found| found > activation);
     (triggers.repeat.reached(in_window), missing)
 }
@@ -333,12 +338,15 @@ mod tests {
     use super::*;
     use crate::fixtures::authority;
     use protocol::catalog::BUNDLED_PACKS;
+    use store::AuthorityId;
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-    fn at(text: &str) -> i64 {
-        text.parse::<Timestamp>()
-            .map_or(i64::MIN, |t| t.as_microsecond())
+    fn at(text: &str) -> Instant {
+        Instant::from_micros(
+            text.parse::<Timestamp>()
+                .map_or(i64::MIN, |t| t.as_microsecond()),
+        )
     }
 
     /// One episode of child 1: started, reported to the police (if ever), found (if so).
@@ -356,7 +364,7 @@ mod tests {
             authorities: vec![authority(
                 "SHEFFIELD",
                 "Sheffield City Council",
-                "SY",
+                Protocol::Sy,
                 "South Yorkshire Police",
             )],
             ..ExchangeSnapshot::default()
@@ -365,10 +373,10 @@ mod tests {
         for (n, Ep(started, reported, found)) in episodes.iter().enumerate() {
             let id = n as i64 + 1;
             views.push(EpisodeView {
-                id,
-                child_id: 1,
-                responsible_authority_id: 1,
-                host_authority_id: 1,
+                id: EpisodeId(id),
+                child_id: ChildId(1),
+                responsible_authority_id: AuthorityId(1),
+                host_authority_id: AuthorityId(1),
                 started_at: at(started),
                 ended_at: found.map(at),
                 reported_at: reported.map(at),

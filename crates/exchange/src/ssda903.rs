@@ -26,7 +26,7 @@ use std::path::Path;
 use jiff::civil::Date;
 use rayon::prelude::*;
 use serde::Deserialize;
-use store::{Child, ExchangeSnapshot, Placement};
+use store::{Child, ChildId, EpisodeId, ExchangeSnapshot, Instant, Placement};
 
 use crate::episodes::EpisodeView;
 use crate::lookup::placements_by_child;
@@ -69,18 +69,31 @@ pub struct Tables {
 /// hundreds of thousands of episodes, so the export keeps these few fields of each rather than
 /// its whole [`EpisodeView`] (whose strings and lists made an export's memory, and the time
 /// spent faulting it in, several times larger).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Spell {
     /// Episode ID.
-    pub id: i64,
+    pub id: EpisodeId,
     /// Child.
-    pub child_id: i64,
+    pub child_id: ChildId,
     /// When the child was first noticed absent or reported missing.
-    pub started_at: i64,
+    pub started_at: Instant,
     /// When the child returned (else was located), if so.
-    pub ended_at: Option<i64>,
+    pub ended_at: Option<Instant>,
     /// Away from placement without authorisation (`A`) rather than missing (`M`).
     pub away: bool,
+}
+
+/// IDs 0, started at the epoch, not ended, missing.
+impl Default for Spell {
+    fn default() -> Self {
+        Spell {
+            id: EpisodeId(0),
+            child_id: ChildId(0),
+            started_at: Instant::EPOCH,
+            ended_at: None,
+            away: false,
+        }
+    }
 }
 
 impl From<EpisodeView> for Spell {
@@ -101,7 +114,7 @@ pub struct Problem {
     /// Table (`Header`, `Episodes`, `Missing`).
     pub table: &'static str,
     /// Homeward child ID.
-    pub child: i64,
+    pub child: ChildId,
     /// Column.
     pub column: &'static str,
     /// What is wrong.
@@ -220,7 +233,7 @@ fn reason_new_episode(spans: &[(&Placement, Date, Option<Date>)], n: usize) -> &
 const CHILDREN_PER_RUN: usize = 4096;
 
 fn looked_after(p: &Placement) -> bool {
-    legal_status(&p.legal_status).is_some()
+    legal_status(p.legal_status.as_str()).is_some()
 }
 
 fn parse_date(s: &str) -> Option<Date> {
@@ -228,7 +241,7 @@ fn parse_date(s: &str) -> Option<Date> {
 }
 
 /// Builds the tables for a collection year and checks them. `spells` are the snapshot's
-/// episodes read by [`crate::episodes::read`].
+/// episodes read by [`crate::episodes::view`].
 ///
 /// Children are independent of each other, so they are built in runs on every core (a national
 /// return has hundreds of thousands), and the runs' rows joined in the snapshot's order of
@@ -239,7 +252,7 @@ pub fn build(
     year: &Period,
 ) -> (Tables, Vec<Problem>) {
     let placements = placements_by_child(snapshot);
-    let mut missing_by_child: HashMap<i64, Vec<&Spell>> = HashMap::new();
+    let mut missing_by_child: HashMap<ChildId, Vec<&Spell>> = HashMap::new();
     for v in spells {
         missing_by_child.entry(v.child_id).or_default().push(v);
     }
@@ -262,8 +275,8 @@ pub fn build(
 /// The rows of some of the snapshot's children and the problems found with them.
 fn build_children(
     children: &[Child],
-    placements: &HashMap<i64, Vec<&Placement>>,
-    missing_by_child: &HashMap<i64, Vec<&Spell>>,
+    placements: &HashMap<ChildId, Vec<&Placement>>,
+    missing_by_child: &HashMap<ChildId, Vec<&Spell>>,
     year: &Period,
 ) -> (Tables, Vec<Problem>) {
     let tz = london();
@@ -355,12 +368,15 @@ fn build_children(
             .map(|n| reason_new_episode(&spans, n))
             .collect();
         for (n, (p, start, end)) in spans.iter().enumerate() {
-            let ls = legal_status(&p.legal_status).unwrap_or_default();
-            let Some((place, provider)) = placement(&p.placement_type) else {
+            let ls = legal_status(p.legal_status.as_str()).unwrap_or_default();
+            let Some((place, provider)) = placement(p.placement_type.as_str()) else {
                 problems.push(problem(
                     "Episodes",
                     "PLACE",
-                    format!("placement type {:?} has no DfE code", p.placement_type),
+                    format!(
+                        "placement type {:?} has no DfE code",
+                        p.placement_type.as_str()
+                    ),
                 ));
                 continue;
             };
@@ -393,7 +409,8 @@ fn build_children(
             if let Some((q, q_start, _)) = next
                 && PLACE_CHANGED.contains(&rnes[n + 1])
                 && !TEMPORARY.contains(&place)
-                && placement(&q.placement_type).is_none_or(|(pl, _)| !TEMPORARY.contains(&pl))
+                && placement(q.placement_type.as_str())
+                    .is_none_or(|(pl, _)| !TEMPORARY.contains(&pl))
             {
                 match q.change_reason.as_deref() {
                     None | Some("") => problems.push(problem(
@@ -442,7 +459,7 @@ fn build_children(
             .get(&child.id)
             .map_or(&[][..], Vec::as_slice)
         {
-            let start = date_of(v.started_at, &tz);
+            let start = date_of(v.started_at.micros(), &tz);
             if start < year.first || start > year.last {
                 continue;
             }
@@ -452,7 +469,7 @@ fn build_children(
             if !in_care {
                 continue;
             }
-            let end = v.ended_at.map(|e| date_of(e, &tz));
+            let end = v.ended_at.map(|e| date_of(e.micros(), &tz));
             if let Some(e) = end.filter(|e| *e < start) {
                 problems.push(problem(
                     "Missing",
@@ -491,54 +508,73 @@ pub fn write(tables: &Tables, dir: &Path) -> Result<(), ExchangeError> {
 mod tests {
     use super::*;
     use crate::fixtures::{london_noon, placement};
+    use protocol::vocabulary::{LegalStatus, PlacementType};
 
     #[test]
     fn episodes_of_care_and_missing_rows() -> Result<(), ExchangeError> {
         let facts = r#"{"demographics": {"sex": "F", "mother": "0", "ethnicity": "WBRI", "upn": "UN2", "cin": "N4", "placement_urn": "SC123456"}}"#;
         let snapshot = ExchangeSnapshot {
             children: vec![Child {
-                id: 1,
+                id: ChildId(1),
                 version: 1,
                 name: "Ella Birch".into(),
                 dob: "2010-02-03".into(),
                 facts: facts.into(),
-                created_at: 0,
-                updated_at: 0,
+                created_at: Instant::EPOCH,
+                updated_at: Instant::EPOCH,
             }],
             placements: vec![
-                placement(1, "none", "family_home", "2020-01-01", Some("2025-01-01")),
-                placement(2, "s20", "foster", "2025-01-01", Some("2025-06-01")),
+                placement(
+                    1,
+                    LegalStatus::None,
+                    PlacementType::FamilyHome,
+                    "2020-01-01",
+                    Some("2025-01-01"),
+                ),
+                placement(
+                    2,
+                    LegalStatus::S20,
+                    PlacementType::Foster,
+                    "2025-01-01",
+                    Some("2025-06-01"),
+                ),
                 placement(
                     3,
-                    "s31_care_order",
-                    "foster",
+                    LegalStatus::S31CareOrder,
+                    PlacementType::Foster,
                     "2025-06-01",
                     Some("2025-09-01"),
                 ),
                 Placement {
                     change_reason: Some("CREQB".into()),
-                    ..placement(4, "s31_care_order", "residential", "2025-09-01", None)
+                    ..placement(
+                        4,
+                        LegalStatus::S31CareOrder,
+                        PlacementType::Residential,
+                        "2025-09-01",
+                        None,
+                    )
                 },
             ],
             ..ExchangeSnapshot::default()
         };
         let away = Spell {
-            id: 7,
-            child_id: 1,
+            id: EpisodeId(7),
+            child_id: ChildId(1),
             started_at: london_noon("2025-07-04"),
             ended_at: Some(london_noon("2025-07-05")),
             away: true,
         };
         let open = Spell {
-            id: 8,
-            child_id: 1,
+            id: EpisodeId(8),
+            child_id: ChildId(1),
             started_at: london_noon("2026-03-30"),
             ended_at: Some(london_noon("2026-04-02")),
             ..Spell::default()
         };
         let before_care = Spell {
-            id: 6,
-            child_id: 1,
+            id: EpisodeId(6),
+            child_id: ChildId(1),
             started_at: london_noon("2024-12-01"),
             ..Spell::default()
         };
@@ -605,13 +641,13 @@ mod tests {
         let facts = r#"{"demographics": {"sex": "M", "ethnicity": "WBRI", "upn": "UN2", "cin": "N4", "placement_urn": "SC123456"}}"#;
         ExchangeSnapshot {
             children: vec![Child {
-                id: 1,
+                id: ChildId(1),
                 version: 1,
                 name: "Sam Ash".into(),
                 dob: "2010-02-03".into(),
                 facts: facts.into(),
-                created_at: 0,
-                updated_at: 0,
+                created_at: Instant::EPOCH,
+                updated_at: Instant::EPOCH,
             }],
             placements,
             ..ExchangeSnapshot::default()
@@ -629,9 +665,21 @@ mod tests {
     #[test]
     fn a_change_of_placement_without_its_reason_is_a_problem() -> Result<(), ExchangeError> {
         let year = Period::collection_year("2025-26")?;
-        let mut moved = placement(2, "s20", "residential", "2025-07-01", None);
+        let mut moved = placement(
+            2,
+            LegalStatus::S20,
+            PlacementType::Residential,
+            "2025-07-01",
+            None,
+        );
         let snapshot = looked_after_child(vec![
-            placement(1, "s20", "foster", "2025-01-01", Some("2025-07-01")),
+            placement(
+                1,
+                LegalStatus::S20,
+                PlacementType::Foster,
+                "2025-01-01",
+                Some("2025-07-01"),
+            ),
             moved.clone(),
         ]);
         let (tables, problems) = build(&snapshot, &[], &year);
@@ -641,14 +689,20 @@ mod tests {
                 .iter()
                 .map(|p| (p.table, p.child, p.column))
                 .collect::<Vec<_>>(),
-            vec![("Episodes", 1, "REASON_PLACE_CHANGE")]
+            vec![("Episodes", ChildId(1), "REASON_PLACE_CHANGE")]
         );
         assert!(problems[0].message.contains("placement 2"), "{problems:?}");
         // A code outside the DfE list is written (so the DfE's validator sees it too) and
         // reported.
         moved.change_reason = Some("MOVED".into());
         let snapshot = looked_after_child(vec![
-            placement(1, "s20", "foster", "2025-01-01", Some("2025-07-01")),
+            placement(
+                1,
+                LegalStatus::S20,
+                PlacementType::Foster,
+                "2025-01-01",
+                Some("2025-07-01"),
+            ),
             moved,
         ]);
         let (tables, problems) = build(&snapshot, &[], &year);
@@ -667,32 +721,44 @@ mod tests {
             ..p
         };
         let snapshot = looked_after_child(vec![
-            placement(1, "s20", "foster", "2025-04-01", Some("2025-04-20")),
+            placement(
+                1,
+                LegalStatus::S20,
+                PlacementType::Foster,
+                "2025-04-01",
+                Some("2025-04-20"),
+            ),
             // Into hospital and back (T1): the DfE wants no reason either side.
             with(placement(
                 2,
-                "s20",
-                "hospital",
+                LegalStatus::S20,
+                PlacementType::Hospital,
                 "2025-04-20",
                 Some("2025-05-01"),
             )),
             with(placement(
                 3,
-                "s20",
-                "foster",
+                LegalStatus::S20,
+                PlacementType::Foster,
                 "2025-05-01",
                 Some("2025-06-01"),
             )),
             // A change of legal status alone (L) is not a change of placement.
             with(placement(
                 4,
-                "s31_care_order",
-                "foster",
+                LegalStatus::S31CareOrder,
+                PlacementType::Foster,
                 "2025-06-01",
                 Some("2025-08-01"),
             )),
             // After a gap the child starts a new period of care (S).
-            with(placement(5, "s31_care_order", "foster", "2025-09-01", None)),
+            with(placement(
+                5,
+                LegalStatus::S31CareOrder,
+                PlacementType::Foster,
+                "2025-09-01",
+                None,
+            )),
         ]);
         let (tables, problems) = build(&snapshot, &[], &year);
         assert_eq!(problems, vec![]);

@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use store::ExchangeSnapshot;
+use protocol::vocabulary::LegalStatus;
+use store::{ExchangeSnapshot, Instant};
 
 use crate::episodes::EpisodeView;
 use crate::lookup::Lookup;
@@ -34,16 +35,19 @@ pub fn build(
     snapshot: &ExchangeSnapshot,
     views: &[EpisodeView],
     week: &Period,
-    as_of: i64,
+    as_of: Instant,
 ) -> Vec<Vec<String>> {
     let tz = london();
-    let (from, to) = (week.start_micros(), week.end_micros().min(as_of));
+    let (from, to) = (
+        Instant::from_micros(week.start_micros()),
+        Instant::from_micros(week.end_micros()).min(as_of),
+    );
     let Lookup {
         codes,
         children,
         placements,
     } = Lookup::of(snapshot);
-    let mut rows: Vec<(String, i64, Vec<String>)> = views
+    let mut rows: Vec<(String, Instant, Vec<String>)> = views
         .iter()
         .filter(|v| v.started_at < to && v.ended_at.is_none_or(|e| e >= from))
         .map(|v| {
@@ -53,16 +57,16 @@ pub fn build(
                 .unwrap_or("UNKNOWN")
                 .to_owned();
             let child = children.get(&v.child_id);
-            let day = date_of(v.started_at, &tz);
+            let day = date_of(v.started_at.micros(), &tz);
             let years = child
                 .and_then(|c| c.dob.parse().ok())
                 .map(|dob| age(dob, day));
             let looked_after = placements
                 .get(&v.child_id)
                 .and_then(|ps| placement_on(ps, day))
-                .is_some_and(|p| p.legal_status != "none");
+                .is_some_and(|p| p.legal_status != LegalStatus::None);
             let until = v.ended_at.unwrap_or(to).min(to);
-            let hours = (until - v.started_at) as f64 / 3_600_000_000.0;
+            let hours = (until.micros() - v.started_at.micros()) as f64 / 3_600_000_000.0;
             let status = match v.ended_at {
                 Some(e) if e < to => "returned",
                 _ => "still missing",
@@ -86,10 +90,10 @@ pub fn build(
                 yes_no(v.host_authority_id != v.responsible_authority_id),
                 v.police_ref.clone().unwrap_or_default(),
                 v.risk.clone().unwrap_or_default(),
-                dmy_hm(v.started_at, &tz),
+                dmy_hm(v.started_at.micros(), &tz),
                 v.ended_at
                     .filter(|e| *e < to)
-                    .map(|e| dmy_hm(e, &tz))
+                    .map(|e| dmy_hm(e.micros(), &tz))
                     .unwrap_or_default(),
                 format!("{hours:.1}"),
                 status.into(),

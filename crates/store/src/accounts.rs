@@ -109,6 +109,20 @@ macro_rules! impl_accounts {
                 row.map(|r| Ok((user_row(&r)?, r.try_get("csrf_token")?))).transpose()
             }
 
+            async fn user_names(&self, ids: &[UserId]) -> Result<Vec<(UserId, String)>> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut out = Vec::new();
+                for chunk in ids.chunks(rows_per(1)) {
+                    let sql = format!("SELECT id, display_name FROM users WHERE id IN ({})", PH.list(1, chunk.len()));
+                    for r in bind_ids(sql, chunk).fetch_all(&self.pool).await? {
+                        out.push((r.try_get("id")?, r.try_get("display_name")?));
+                    }
+                }
+                Ok(out)
+            }
+
             async fn delete_session(&self, id_hash: &str) -> Result<()> {
                 sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&self.pool).await?;
                 Ok(())

@@ -119,6 +119,16 @@ macro_rules! impl_episodes {
                     .transpose()
             }
 
+            async fn episode_events(&self, id: EpisodeId) -> Result<Vec<EventRecord>> {
+                sqlx::query(sqlx::AssertSqlSafe(format!("{EVENT} WHERE episode_id = $1 ORDER BY id")))
+                    .bind(id)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(event_row)
+                    .collect()
+            }
+
             async fn set_finder(&self, episode_id: EpisodeId, expected_version: i64, finder: Option<AuthorityId>, now: Instant, recompute: crate::Recompute<'_>, audit: &AuditEntry) -> Result<Episode> {
                 let mut tx = self.begin_write().await?;
                 let row = sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -159,6 +159,8 @@ pub trait Accounts: Send + Sync {
     async fn session(&self, id_hash: &str, now: Instant) -> Result<Option<(User, String)>>;
     /// Ends a session.
     async fn delete_session(&self, id_hash: &str) -> Result<()>;
+    /// The display names of these users.
+    async fn user_names(&self, ids: &[UserId]) -> Result<Vec<(UserId, String)>>;
 }
 
 /// Children's records, placements, profile documents and photos.
@@ -237,6 +239,8 @@ pub trait Episodes: Send + Sync {
     ) -> Result<Episode>;
     /// An episode.
     async fn episode(&self, id: EpisodeId) -> Result<Option<Episode>>;
+    /// An episode's events, corrections included, in recording order.
+    async fn episode_events(&self, id: EpisodeId) -> Result<Vec<EventRecord>>;
     /// Records where an episode ended (finder authority) if still at `expected_version`, with
     /// the child's new plan.
     async fn set_finder(
@@ -312,6 +316,8 @@ pub trait Obligations: Send + Sync {
     async fn obligation(&self, id: ObligationId) -> Result<Option<ObligationRecord>>;
     /// A child's stored obligations, open and ended, by due (none last).
     async fn child_obligations(&self, child_id: ChildId) -> Result<Vec<ObligationRecord>>;
+    /// An episode's open obligations, by due (none last).
+    async fn episode_obligations(&self, episode_id: EpisodeId) -> Result<Vec<ObligationRecord>>;
     /// When the engine's answer for a child next changes without a new event, as its last plan
     /// said.
     async fn next_change(&self, child_id: ChildId) -> Result<Option<Instant>>;
@@ -347,6 +353,10 @@ pub trait Lists: Send + Sync {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<EpisodeRow>>;
+    /// One child's episodes as the lists show them, oldest first.
+    async fn child_episodes(&self, child: ChildId) -> Result<Vec<EpisodeRow>>;
+    /// One episode as the lists show it.
+    async fn episode_status(&self, episode: EpisodeId) -> Result<Option<EpisodeRow>>;
     /// Episodes of children an authority may see that were open at any time in
     /// `[from, to)` (missing at `from`, or started before `to`), by start.
     async fn episodes_between(

@@ -6,18 +6,15 @@
 use protocol::vocabulary::OwnerRole;
 
 use crate::model::{
-    AuthorityId, ChildId, Ended, EpisodeId, EpisodeStatus, Instant, MeetingAction, ObligationRecord,
+    AuthorityId, Child, ChildId, Ended, EpisodeId, EpisodeStatus, Instant, MeetingAction,
+    ObligationRecord,
 };
 
 /// A child in the children list.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChildRow {
-    /// The child.
-    pub id: ChildId,
-    /// Full name.
-    pub name: String,
-    /// Date of birth.
-    pub dob: String,
+    /// The child's record.
+    pub child: Child,
     /// How many episodes the child has had.
     pub episodes: i64,
     /// Whether the child is missing now.
@@ -158,7 +155,7 @@ macro_rules! impl_lists {
             async fn children_page(&self, authority: AuthorityId, search: Option<&str>, limit: i64, offset: i64) -> Result<Vec<crate::ChildRow>> {
                 let filter = if search.is_some() { " AND LOWER(v.child_name) LIKE $4 ESCAPE '\\'" } else { "" };
                 let sql = format!(
-                    "SELECT c.id, c.name, c.dob, COALESCE(s.episodes, 0) AS episodes, COALESCE(s.missing, 0) AS missing \
+                    "SELECT c.id, c.version, c.name, c.dob, c.facts, c.created_at, c.updated_at, COALESCE(s.episodes, 0) AS episodes, COALESCE(s.missing, 0) AS missing \
                      FROM child_visibility v JOIN children c ON c.id = v.child_id LEFT JOIN child_status s ON s.child_id = v.child_id \
                      WHERE v.authority_id = $1{filter} ORDER BY v.child_name, v.child_id LIMIT $2 OFFSET $3"
                 );
@@ -171,9 +168,7 @@ macro_rules! impl_lists {
                     .iter()
                     .map(|r| {
                         Ok(crate::ChildRow {
-                            id: r.try_get("id")?,
-                            name: r.try_get("name")?,
-                            dob: r.try_get("dob")?,
+                            child: child_row(r)?,
                             episodes: r.try_get("episodes")?,
                             missing: r.try_get::<i64, _>("missing")? != 0,
                         })
@@ -234,6 +229,30 @@ macro_rules! impl_lists {
                 .iter()
                 .map(episode_list_row)
                 .collect()
+            }
+
+            async fn child_episodes(&self, child: ChildId) -> Result<Vec<crate::EpisodeRow>> {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {EPISODE_STATUS_COLUMNS} FROM episode_status s JOIN children c ON c.id = s.child_id \
+                     WHERE s.child_id = $1 ORDER BY s.episode_id"
+                )))
+                .bind(child)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(episode_list_row)
+                .collect()
+            }
+
+            async fn episode_status(&self, episode: EpisodeId) -> Result<Option<crate::EpisodeRow>> {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {EPISODE_STATUS_COLUMNS} FROM episode_status s JOIN children c ON c.id = s.child_id WHERE s.episode_id = $1"
+                )))
+                .bind(episode)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| episode_list_row(&r))
+                .transpose()
             }
 
             async fn episodes_between(&self, authority: AuthorityId, from: Instant, to: Instant) -> Result<Vec<crate::EpisodeRow>> {

@@ -28,6 +28,19 @@ macro_rules! impl_obligations {
                 .collect()
             }
 
+            async fn episode_obligations(&self, episode_id: EpisodeId) -> Result<Vec<ObligationRecord>> {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {OBLIGATION_COLUMNS} FROM obligations o WHERE o.episode_id = $1 AND o.ended IS NULL \
+                     ORDER BY CASE WHEN o.due IS NULL THEN 1 ELSE 0 END, o.due, o.rule, o.id"
+                )))
+                .bind(episode_id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(obligation_row)
+                .collect()
+            }
+
             async fn next_change(&self, child_id: ChildId) -> Result<Option<Instant>> {
                 Ok(sqlx::query("SELECT next_change FROM child_schedule WHERE child_id = $1")
                     .bind(child_id)

@@ -167,6 +167,7 @@ macro_rules! impl_outbox {
                 let file = load_child_file(&mut tx, child_id).await?.ok_or(StoreError::NotFound)?;
                 let stored = stored_obligations(&mut tx, &[child_id]).await?.remove(&child_id).unwrap_or_default();
                 let (plan, messages) = schedule(&file, &stored).map_err(StoreError::Evaluation)?;
+                crate::write::check_plan(child_id, &stored, &plan)?;
                 write_plans(&mut tx, std::slice::from_ref(&file), std::slice::from_ref(&plan), now).await?;
                 let added = insert_outbox(&mut tx, &messages, now).await?;
                 tx.commit().await?;

@@ -22,9 +22,33 @@ pub(crate) fn plan_all(
         .par_iter()
         .map(|file| {
             let own = stored.get(&file.child.id).map_or(&[][..], Vec::as_slice);
-            recompute(file, own).map_err(StoreError::Evaluation)
+            let plan = recompute(file, own).map_err(StoreError::Evaluation)?;
+            check_plan(file.child.id, own, &plan)?;
+            Ok(plan)
         })
         .collect()
+}
+
+/// Refuses a plan that updates an obligation other than the child's own stored ones: the
+/// upsert that writes updates would otherwise insert a row under an ID the store never gave
+/// (one PostgreSQL's identity sequence would hand out again later), or skip another child's
+/// obligation while writing the rest of the plan.
+pub(crate) fn check_plan(
+    child: ChildId,
+    stored: &[ObligationRecord],
+    plan: &ChildPlan,
+) -> Result<(), StoreError> {
+    let own: std::collections::HashSet<_> = stored.iter().map(|o| o.id).collect();
+    match plan
+        .obligations
+        .iter()
+        .find_map(|(id, _)| id.filter(|id| !own.contains(id)))
+    {
+        Some(id) => Err(StoreError::Constraint(format!(
+            "obligation {id} is not an obligation of child {child}"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The sort rank of a risk grading on Missing now: high first, ungraded last.
@@ -58,6 +82,9 @@ macro_rules! impl_write {
 
         /// Plans and writes every child of the list at `now`, a chunk at a time.
         async fn recompute_children(conn: &mut $conn, children: &[ChildId], now: Instant, recompute: crate::Recompute<'_>) -> Result<()> {
+            // Each child once: a chunk's files are found by child, so a second mention would not be.
+            let mut seen = std::collections::HashSet::with_capacity(children.len());
+            let children: Vec<ChildId> = children.iter().copied().filter(|c| seen.insert(*c)).collect();
             let authorities = authorities_by_id(conn).await?;
             for chunk in children.chunks(rows_per(1)) {
                 let files = load_child_files(conn, chunk, &authorities).await?;

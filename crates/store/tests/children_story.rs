@@ -54,9 +54,7 @@ async fn story(b: Backing) -> TestResult {
     assert_eq!(
         store.children_page(w.merton.id, None, 10, 0).await?,
         [ChildRow {
-            id: ada.id,
-            name: "Ada Lovelace".into(),
-            dob: "2010-05-12".into(),
+            child: ada.clone(),
             episodes: 0,
             missing: false,
         }]
@@ -136,7 +134,7 @@ async fn story(b: Backing) -> TestResult {
             .children_page(w.merton.id, None, 10, 0)
             .await?
             .iter()
-            .map(|r| (r.name.as_str(), r.episodes, r.missing))
+            .map(|r| (r.child.name.as_str(), r.episodes, r.missing))
             .collect::<Vec<_>>(),
         [("Ada King", 1, true)]
     );

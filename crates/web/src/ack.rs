@@ -1,49 +1,15 @@
-//! Acknowledgement links in notifications: `/ack/{token}`. The token is the message's ID and an
-//! HMAC-SHA256 of its idempotency key under the store's notification secret, so it cannot be
-//! guessed and needs no lookup table. GET only shows a confirmation page (mail scanners follow
-//! links); POST acknowledges, which stops the message's re-escalation, and is audited.
+//! Acknowledgement links in notifications: `/ack/{token}`. GET only shows a confirmation page
+//! (mail scanners follow links); POST acknowledges, which stops the message's re-escalation, and
+//! is audited. The token is checked by the casework layer (`casework::ack`).
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use axum::response::Html;
 use axum::routing::get;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-use store::{AuditEntry, OutboxRecord};
+use casework::OutboxRecord;
 
-use crate::{AppState, micros};
-
-/// The acknowledgement token of a message.
-pub fn token(secret: &str, id: i64, idempotency_key: &str) -> String {
-    format!("{id}.{}", signature(secret, id, idempotency_key))
-}
-
-fn signature(secret: &str, id: i64, key: &str) -> String {
-    // HMAC accepts keys of any length, so `new_from_slice` cannot fail here.
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
-        return String::new();
-    };
-    mac.update(format!("ack:{id}:{key}").as_bytes());
-    hex::encode(mac.finalize().into_bytes())
-}
-
-/// The message a token names, if the token is genuine.
-async fn message(state: &AppState, token: &str) -> Option<OutboxRecord> {
-    let (id, sig) = token.split_once('.')?;
-    let id: i64 = id.parse().ok()?;
-    let secret = state.store.notification_secret("").await.ok()?;
-    let record = state.store.outbox_message(id).await.ok()??;
-    let expected = signature(&secret, id, &record.message.idempotency_key);
-    // Compare in constant time so the signature cannot be found byte by byte.
-    let same = expected.len() == sig.len()
-        && expected
-            .bytes()
-            .zip(sig.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-    (same && !secret.is_empty()).then_some(record)
-}
+use crate::AppState;
 
 /// The acknowledgement routes.
 pub fn routes() -> Router<AppState> {
@@ -77,18 +43,35 @@ fn summary(r: &OutboxRecord) -> String {
     )
 }
 
+fn not_recognised() -> (StatusCode, Html<String>) {
+    (
+        StatusCode::NOT_FOUND,
+        page(
+            "Link not recognised",
+            "<p>This acknowledgement link is not valid.</p>",
+        ),
+    )
+}
+
+fn went_wrong() -> (StatusCode, Html<String>) {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        page(
+            "Not acknowledged",
+            "<p>Something went wrong; please try again.</p>",
+        ),
+    )
+}
+
 async fn confirm(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> (StatusCode, Html<String>) {
-    let Some(r) = message(&state, &token).await else {
-        return (
-            StatusCode::NOT_FOUND,
-            page(
-                "Link not recognised",
-                "<p>This acknowledgement link is not valid.</p>",
-            ),
-        );
+    let Ok(found) = state.casework.message_for_token(&token).await else {
+        return went_wrong();
+    };
+    let Some(r) = found else {
+        return not_recognised();
     };
     if r.acknowledged_at.is_some() {
         return (StatusCode::OK, page("Already acknowledged", &summary(&r)));
@@ -106,34 +89,12 @@ async fn acknowledge(
     extensions: axum::http::Extensions,
     Path(token): Path<String>,
 ) -> (StatusCode, Html<String>) {
-    let Some(r) = message(&state, &token).await else {
-        return (
-            StatusCode::NOT_FOUND,
-            page(
-                "Link not recognised",
-                "<p>This acknowledgement link is not valid.</p>",
-            ),
-        );
-    };
-    let now = state.now();
-    let audit = AuditEntry {
-        at: micros(now),
-        user_id: None,
-        action: "acknowledge".into(),
-        entity: "notification".into(),
-        entity_id: Some(r.id),
-        child_id: r.message.child_id,
-        remote_addr: extensions
-            .get::<ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_default(),
-    };
-    match state
-        .store
-        .acknowledge(r.id, None, micros(now), &audit)
-        .await
-    {
-        Ok(r) => (
+    let remote = extensions
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default();
+    match state.casework.acknowledge_link(&token, &remote).await {
+        Ok(Some(r)) => (
             StatusCode::OK,
             page(
                 "Acknowledged",
@@ -143,12 +104,7 @@ async fn acknowledge(
                 ),
             ),
         ),
-        Err(_) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            page(
-                "Not acknowledged",
-                "<p>Something went wrong; please try again.</p>",
-            ),
-        ),
+        Ok(None) => not_recognised(),
+        Err(_) => went_wrong(),
     }
 }

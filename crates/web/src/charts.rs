@@ -1,14 +1,12 @@
 //! Charts served as SVG, drawn here by hand (bars, axes and labels need no library and no
-//! JavaScript): episodes per week by authority, the share of return home interviews completed
-//! within 72 hours of the return, and open obligations by status. Each SVG carries `role="img"`,
-//! a `<title>` and a `<desc>`; the `/charts` page shows the same figures as tables.
+//! JavaScript): episodes per week by authority, the share of return home interviews held by the
+//! protocol's deadline, and open obligations by status. Each SVG carries `role="img"`, a
+//! `<title>` and a `<desc>`; the `/charts` page shows the same figures as tables.
 //!
-//! Figures are counts over the store and the statuses the API shows for stored obligations
-//! (overdue when the engine's deadline is past); no deadline is computed here. Every figure is
-//! scoped to the caller's authority: episodes in which it is involved (as responsible, host or
-//! finder authority) and the obligations its protocol demands.
+//! The figures are the casework layer's (`Casework::charts`), counted by the database from the
+//! engine's stored deadlines and scoped to the caller's authority; nothing is computed here but
+//! the drawing.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use askama::Template;
@@ -18,26 +16,14 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
+use casework::charts::{MONTHS, WEEKS};
+use casework::{ByStatus, Charts, Monthly, Weekly};
 use jiff::civil::Date;
-use jiff::{SignedDuration, Timestamp, ToSpan};
-use protocol::Calendar;
-use store::{Authority, Episode, EventRecord, ObligationFilter, ObligationRecord};
 
-use crate::access::Permission;
+use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::evaluation::overdue;
 use crate::ui::layout::{Chrome, PageError, Viewer};
-use crate::{AppState, instant, micros};
-
-/// Weeks shown in the episodes chart.
-pub const WEEKS: usize = 12;
-/// Months shown in the return interview chart.
-pub const MONTHS: usize = 6;
-/// "Due soon": within the next 24 hours, as on My work.
-const SOON: SignedDuration = SignedDuration::from_hours(24);
-/// The return interview measure: completed within 72 hours of the return.
-const RHI_WINDOW: SignedDuration = SignedDuration::from_hours(72);
 
 /// The chart routes: the page and its three SVGs.
 pub fn routes() -> Router<AppState> {
@@ -46,226 +32,6 @@ pub fn routes() -> Router<AppState> {
         .route("/charts/episodes-per-week.svg", get(episodes_svg))
         .route("/charts/rhi-within-72h.svg", get(rhi_svg))
         .route("/charts/obligations-by-status.svg", get(obligations_svg))
-}
-
-/// Episodes opened in each of the last [`WEEKS`] weeks (Monday to Sunday, UK time), one series
-/// per responsible authority.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Weekly {
-    /// The Monday each week starts on, oldest first.
-    pub weeks: Vec<Date>,
-    /// Responsible authority's name and its count per week.
-    pub series: Vec<(String, Vec<u32>)>,
-}
-
-/// Returns in a month and how many had a return interview completed within 72 hours.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Share {
-    /// Returns whose 72 hours have passed or whose interview is done.
-    pub returns: u32,
-    /// Of those, interviews completed within 72 hours of the return.
-    pub within: u32,
-}
-
-impl Share {
-    /// The share in whole percent, if there were returns.
-    pub fn percent(self) -> Option<u32> {
-        (self.returns > 0).then(|| (self.within * 100 + self.returns / 2) / self.returns)
-    }
-}
-
-/// Return interview timeliness per month of return, one series per responsible authority.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Monthly {
-    /// The first day of each month, oldest first.
-    pub months: Vec<Date>,
-    /// Responsible authority's name and its share per month.
-    pub series: Vec<(String, Vec<Share>)>,
-}
-
-/// Stored obligations by their status now.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ByStatus {
-    /// The deadline has passed.
-    pub overdue: u32,
-    /// Due within the next 24 hours.
-    pub due_soon: u32,
-    /// Due later, or no deadline stated.
-    pub open: u32,
-}
-
-fn authority_name(authorities: &[Authority], id: i64) -> String {
-    authorities
-        .iter()
-        .find(|a| a.id == id)
-        .map_or_else(|| format!("authority {id}"), |a| a.name.clone())
-}
-
-/// Monday of the week (UK time) of `t`.
-fn monday(calendar: &Calendar, t: Timestamp) -> Date {
-    let d = calendar.local_date(t);
-    d.checked_sub(i64::from(d.weekday().to_monday_zero_offset()).days())
-        .unwrap_or(d)
-}
-
-/// Counts episodes per week by responsible authority, for the [`WEEKS`] weeks up to `now`.
-pub fn episodes_per_week(
-    calendar: &Calendar,
-    authorities: &[Authority],
-    episodes: &[(Episode, Vec<EventRecord>)],
-    now: Timestamp,
-) -> Weekly {
-    let last = monday(calendar, now);
-    let weeks: Vec<Date> = (0..WEEKS)
-        .rev()
-        .filter_map(|k| last.checked_sub((7 * k as i64).days()).ok())
-        .collect();
-    let mut series: BTreeMap<String, Vec<u32>> = BTreeMap::new();
-    for (ep, _) in episodes {
-        let week = monday(calendar, instant(ep.opened_at));
-        if let Some(k) = weeks.iter().position(|w| *w == week) {
-            let counts = series
-                .entry(authority_name(authorities, ep.responsible_authority_id))
-                .or_insert_with(|| vec![0; weeks.len()]);
-            counts[k] += 1;
-        }
-    }
-    Weekly {
-        weeks,
-        series: series.into_iter().collect(),
-    }
-}
-
-/// The instant of an episode's first event of `kind` at or after `from`, ignoring events that a
-/// later event corrects.
-fn first(events: &[EventRecord], kind: &str, from: i64) -> Option<i64> {
-    events
-        .iter()
-        .filter(|e| e.at >= from)
-        .filter(|e| !events.iter().any(|c| c.corrects_event_id == Some(e.id)))
-        .find(|e| {
-            serde_json::from_str::<serde_json::Value>(&e.body)
-                .is_ok_and(|b| b["type"].as_str() == Some(kind))
-        })
-        .map(|e| e.at)
-}
-
-/// First day of the month (UK time) of `t`.
-fn month_of(calendar: &Calendar, t: Timestamp) -> Date {
-    calendar.local_date(t).first_of_month()
-}
-
-/// The share of returns in each of the last [`MONTHS`] months whose return interview was
-/// completed within 72 hours, by responsible authority. A return counts once its 72 hours have
-/// passed or its interview is done, so the current month is not dragged down by interviews that
-/// are still in time.
-pub fn rhi_within_72h(
-    calendar: &Calendar,
-    authorities: &[Authority],
-    episodes: &[(Episode, Vec<EventRecord>)],
-    now: Timestamp,
-) -> Monthly {
-    let this = month_of(calendar, now);
-    let months: Vec<Date> = (0..MONTHS)
-        .rev()
-        .filter_map(|k| this.checked_sub((k as i64).months()).ok())
-        .collect();
-    let mut series: BTreeMap<String, Vec<Share>> = BTreeMap::new();
-    for (ep, events) in episodes {
-        let Some(back) = first(events, "returned", i64::MIN) else {
-            continue;
-        };
-        let Some(k) = months
-            .iter()
-            .position(|m| *m == month_of(calendar, instant(back)))
-        else {
-            continue;
-        };
-        let deadline = micros(instant(back) + RHI_WINDOW);
-        let done = first(events, "rhi_completed", back);
-        if done.is_none() && deadline > micros(now) {
-            continue;
-        }
-        let share = &mut series
-            .entry(authority_name(authorities, ep.responsible_authority_id))
-            .or_insert_with(|| vec![Share::default(); months.len()])[k];
-        share.returns += 1;
-        if done.is_some_and(|d| d <= deadline) {
-            share.within += 1;
-        }
-    }
-    Monthly {
-        months,
-        series: series.into_iter().collect(),
-    }
-}
-
-/// Counts stored obligations by status at `now`.
-pub fn obligations_by_status(records: &[ObligationRecord], now: Timestamp) -> ByStatus {
-    let soon = micros(now + SOON);
-    let mut out = ByStatus::default();
-    for o in records {
-        match o.due {
-            _ if overdue(o.due, now) => out.overdue += 1,
-            Some(d) if d <= soon => out.due_soon += 1,
-            _ => out.open += 1,
-        }
-    }
-    out
-}
-
-/// The caller's view: checked permission, the instant, and the authority whose figures it sees.
-/// Counts, not records, leave the server; the audit log notes who looked at them.
-async fn scope(state: &AppState, caller: &Caller) -> Result<(Timestamp, i64), ApiError> {
-    caller.require(Permission::ReadObligations)?;
-    let now = state.now();
-    state
-        .audit
-        .record(vec![caller.audit("read", "charts", None, None, now)])
-        .await?;
-    Ok((now, caller.user.authority_id))
-}
-
-/// The episodes both episode charts need, with every authority's name.
-async fn recent_episodes(
-    state: &AppState,
-    authority: i64,
-    now: Timestamp,
-) -> Result<(Vec<Authority>, Vec<(Episode, Vec<EventRecord>)>), ApiError> {
-    // 12 weeks, or 6 months back to the first of the month, with a week's margin for episodes
-    // that opened before the month their child came back in.
-    let weeks_back = now - SignedDuration::from_hours(24 * 7 * (WEEKS as i64 + 1));
-    let months_back = calendar_months_back(&state.calendar, now);
-    let since = weeks_back.min(months_back) - SignedDuration::from_hours(24 * 7);
-    let episodes = state
-        .store
-        .episodes_involving(authority, micros(since))
-        .await?;
-    Ok((state.store.authorities().await?, episodes))
-}
-
-/// The authority's stored obligations by status at `now`.
-async fn statuses(state: &AppState, authority: i64, now: Timestamp) -> Result<ByStatus, ApiError> {
-    let records = state
-        .store
-        .obligations(&ObligationFilter {
-            authority_ids: vec![authority],
-            owner_role: None,
-            due_before: None,
-            due_from: None,
-            limit: i64::MAX,
-            offset: 0,
-        })
-        .await?;
-    Ok(obligations_by_status(&records, now))
-}
-
-/// The start (UK midnight) of the first of the [`MONTHS`] months shown.
-fn calendar_months_back(calendar: &Calendar, now: Timestamp) -> Timestamp {
-    let first = month_of(calendar, now)
-        .checked_sub(((MONTHS - 1) as i64).months())
-        .unwrap_or_else(|_| month_of(calendar, now));
-    calendar.instant(first.to_datetime(jiff::civil::Time::midnight()))
 }
 
 fn short_date(d: Date) -> String {
@@ -425,9 +191,9 @@ fn episodes_chart(w: &Weekly) -> BarChart<'static> {
 
 fn rhi_chart(m: &Monthly) -> BarChart<'static> {
     BarChart {
-        title: "Return home interviews completed within 72 hours of the return",
+        title: "Return home interviews held by the protocol's deadline",
         desc: format!(
-            "Share of returns in each of the last {MONTHS} months whose interview was completed within 72 hours, by responsible authority; months without returns show no bar."
+            "Share of return home interviews falling due in each of the last {MONTHS} months that were held by the deadline their protocol sets (72 hours after the return), by responsible authority; months with none due show no bar."
         ),
         categories: m.months.iter().copied().map(month_name).collect(),
         series: m
@@ -461,11 +227,7 @@ fn obligations_chart(b: ByStatus) -> BarChart<'static> {
         ],
         series: vec![(
             "Obligations".into(),
-            vec![
-                f64::from(b.overdue),
-                f64::from(b.due_soon),
-                f64::from(b.open),
-            ],
+            vec![b.overdue as f64, b.due_soon as f64, b.open as f64],
         )],
         max: None,
         unit: "",
@@ -486,29 +248,24 @@ async fn episodes_svg(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<impl IntoResponse, ApiError> {
-    let (now, authority) = scope(&state, &caller).await?;
-    let (authorities, episodes) = recent_episodes(&state, authority, now).await?;
-    let weekly = episodes_per_week(&state.calendar, &authorities, &episodes, now);
-    Ok(svg_response(episodes_chart(&weekly).svg()))
+    let c = state.casework.charts(&caller).await?;
+    Ok(svg_response(episodes_chart(&c.weekly).svg()))
 }
 
 async fn rhi_svg(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<impl IntoResponse, ApiError> {
-    let (now, authority) = scope(&state, &caller).await?;
-    let (authorities, episodes) = recent_episodes(&state, authority, now).await?;
-    let monthly = rhi_within_72h(&state.calendar, &authorities, &episodes, now);
-    Ok(svg_response(rhi_chart(&monthly).svg()))
+    let c = state.casework.charts(&caller).await?;
+    Ok(svg_response(rhi_chart(&c.monthly).svg()))
 }
 
 async fn obligations_svg(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<impl IntoResponse, ApiError> {
-    let (now, authority) = scope(&state, &caller).await?;
-    let counts = statuses(&state, authority, now).await?;
-    Ok(svg_response(obligations_chart(counts).svg()))
+    let c = state.casework.charts(&caller).await?;
+    Ok(svg_response(obligations_chart(c.by_status).svg()))
 }
 
 /// A row of a table alternative: a label and one cell per series.
@@ -528,13 +285,6 @@ struct Panel {
     rows: Vec<Row>,
 }
 
-/// Everything the page shows.
-struct Figures {
-    weekly: Weekly,
-    monthly: Monthly,
-    statuses: ByStatus,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "charts.html")]
 struct ChartsPage {
@@ -543,16 +293,10 @@ struct ChartsPage {
 }
 
 async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<ChartsPage, PageError> {
-    let (now, authority) = scope(&state, &viewer.caller).await?;
-    let (authorities, episodes) = recent_episodes(&state, authority, now).await?;
-    let f = Figures {
-        weekly: episodes_per_week(&state.calendar, &authorities, &episodes, now),
-        monthly: rhi_within_72h(&state.calendar, &authorities, &episodes, now),
-        statuses: statuses(&state, authority, now).await?,
-    };
+    let f: Charts = state.casework.charts(&viewer.caller).await?;
     let weekly = episodes_chart(&f.weekly);
     let monthly = rhi_chart(&f.monthly);
-    let statuses = obligations_chart(f.statuses);
+    let statuses = obligations_chart(f.by_status);
     let panels = vec![
         Panel {
             id: "episodes-per-week",
@@ -582,7 +326,7 @@ async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<ChartsPag
             title: monthly.title.to_owned(),
             desc: monthly.desc,
             src: "/charts/rhi-within-72h.svg",
-            first_column: "Month of return",
+            first_column: "Month the interview was due",
             columns: f.monthly.series.iter().map(|(n, _)| n.clone()).collect(),
             rows: f
                 .monthly
@@ -596,8 +340,8 @@ async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<ChartsPag
                         .series
                         .iter()
                         .map(|(_, v)| match v[k].percent() {
-                            Some(p) => format!("{p}% ({} of {})", v[k].within, v[k].returns),
-                            None => "no returns".to_owned(),
+                            Some(p) => format!("{p}% ({} of {})", v[k].on_time, v[k].due),
+                            None => "none due".to_owned(),
                         })
                         .collect(),
                 })
@@ -611,9 +355,9 @@ async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<ChartsPag
             first_column: "Status",
             columns: vec!["Obligations".to_owned()],
             rows: [
-                ("Overdue", f.statuses.overdue),
-                ("Due within 24 hours", f.statuses.due_soon),
-                ("Due later or no deadline", f.statuses.open),
+                ("Overdue", f.by_status.overdue),
+                ("Due within 24 hours", f.by_status.due_soon),
+                ("Due later or no deadline", f.by_status.open),
             ]
             .into_iter()
             .map(|(label, n)| Row {
@@ -639,19 +383,6 @@ mod tests {
         assert_eq!(step(9.0), 5.0);
         assert_eq!(step(37.0), 10.0);
         assert_eq!(step(100.0), 50.0);
-    }
-
-    #[test]
-    fn shares_round_to_whole_percent() {
-        assert_eq!(
-            Share {
-                returns: 3,
-                within: 2
-            }
-            .percent(),
-            Some(67)
-        );
-        assert_eq!(Share::default().percent(), None);
     }
 
     #[test]

@@ -1,20 +1,23 @@
-//! One error type for the HTTP boundary, with stable snake_case codes. Internal detail is logged,
-//! never returned.
+//! One error type for the HTTP boundary, with stable snake_case codes: the casework layer's
+//! codes mapped to HTTP statuses once, here, and the few refusals only HTTP knows (CSRF,
+//! `If-Match`, unreadable bodies). Internal detail is logged, never returned.
 
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use casework::{CaseError, Code};
 use serde::Serialize;
-use store::StoreError;
 use utoipa::ToSchema;
 
-/// An API failure: HTTP status, stable code, message, and the offending field if any.
+/// An API failure: HTTP status, stable code, message, the offending field if any, and details
+/// a client can act on.
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
     field: Option<String>,
+    details: Option<serde_json::Value>,
 }
 
 /// The JSON body of every error response.
@@ -34,6 +37,10 @@ pub struct ErrorDetail {
     /// Path of the offending field (JSONPath), for validation failures.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// What a client can act on: for `obligation_ended`, why and when the obligation ended
+    /// and the IDs of the open obligations that replaced it (`replaced_by`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -43,6 +50,7 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            details: None,
         }
     }
 
@@ -155,14 +163,26 @@ impl ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => Self::not_found(),
-            StoreError::Conflict { current } => Self::conflict(current),
-            StoreError::Constraint(m) => Self::new(StatusCode::CONFLICT, "constraint_violated", m),
-            StoreError::Evaluation(m) => Self::validation("$", m),
-            other => Self::internal(other),
+impl From<CaseError> for ApiError {
+    fn from(e: CaseError) -> Self {
+        let status = match e.code() {
+            Code::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
+            Code::BadRequest => StatusCode::BAD_REQUEST,
+            Code::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Code::Forbidden => StatusCode::FORBIDDEN,
+            Code::NotFound => StatusCode::NOT_FOUND,
+            Code::VersionConflict | Code::ObligationEnded | Code::ConstraintViolated => {
+                StatusCode::CONFLICT
+            }
+            Code::Throttled => StatusCode::TOO_MANY_REQUESTS,
+            Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        Self {
+            status,
+            code: e.code().as_str(),
+            message: e.message().to_owned(),
+            field: e.field().map(str::to_owned),
+            details: e.details().cloned(),
         }
     }
 }
@@ -174,6 +194,7 @@ impl IntoResponse for ApiError {
                 code: self.code.to_owned(),
                 message: self.message,
                 field: self.field,
+                details: self.details,
             },
         };
         (self.status, Json(body)).into_response()

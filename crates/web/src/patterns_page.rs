@@ -17,7 +17,6 @@ use crate::api::patterns::{
 };
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::patterns::{audit_children, children};
 use crate::patterns_svg;
 use crate::ui::layout::{Chrome, PageError, Viewer, when};
 
@@ -45,18 +44,11 @@ async fn page(
     viewer: Viewer,
     Query(q): Query<HotspotQuery>,
 ) -> Result<PatternsPage, PageError> {
-    let caller = &viewer.caller;
     let (by, limit) = q.parse()?;
-    let kids = children(&state, caller).await?;
-    let repeat = repeat_view(&state, &kids);
-    let hotspots = hotspots_view(&state, &kids, by, limit);
-    let together = together_view(&state, &kids);
-    let shown = repeat
-        .children
-        .iter()
-        .map(|c| c.child_id)
-        .chain(together.nodes.iter().filter_map(|n| n.child_id));
-    audit_children(&state, caller, "patterns_page", shown).await?;
+    let p = state.casework.patterns(&viewer.caller, by).await?;
+    let repeat = repeat_view(&state, p.now, p.cohort);
+    let hotspots = hotspots_view(&state, p.hotspots, by, limit);
+    let together = together_view(&state, p.now, p.graph, &p.names);
     let hotspots_svg = patterns_svg::hotspots(&hotspots);
     let together_svg = patterns_svg::together(&together);
     let (mut repeat, mut hotspots, mut together) = (repeat, hotspots, together);
@@ -93,7 +85,7 @@ async fn page(
 /// An ISO-8601 instant as the other pages show one (`2 March 2026 at 09:00`); as given if it
 /// is not one.
 fn readable_instant(state: &AppState, iso: &str) -> String {
-    iso.parse()
+    iso.parse::<jiff::Timestamp>()
         .map_or_else(|_| iso.to_owned(), |t| when(state, t))
 }
 

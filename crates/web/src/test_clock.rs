@@ -1,12 +1,10 @@
 //! `POST /test/clock`: moves a test server's clock (`homeward serve --test-clock`), so browser
-//! tests can watch a deadline pass without waiting for it. The route exists only when the state
-//! runs on [`Clock::Fixed`]; a server on the system clock answers 404.
+//! tests can watch a deadline pass without waiting for it. The route exists only when the
+//! application runs on a test clock; a server on the system clock answers 404.
 //!
-//! Stored obligations are the engine's answer as at the last change to a child, so after moving
-//! the clock every child is recomputed: an escalation that activates after 24 hours then shows
-//! in the stored lists (My work, Missing now) exactly as the engine answers at the new instant.
-
-use std::collections::BTreeSet;
+//! Stored obligations are the engine's answer as at the last change to a child, so moving the
+//! clock replans every child (the casework layer's `move_test_clock`): an escalation that
+//! activates after 24 hours then shows in the lists exactly as the engine answers then.
 
 use axum::extract::{FromRequest, Request, State};
 use axum::http::header;
@@ -16,14 +14,15 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::AppState;
 use crate::error::ApiError;
-use crate::{AppState, Clock};
 
-/// The route, when the state runs on a test clock; otherwise none.
+/// The route, when the application runs on a test clock; otherwise none.
 pub fn routes(state: &AppState) -> Router<AppState> {
-    match state.clock {
-        Clock::Fixed(_) => Router::new().route("/test/clock", post(move_clock)),
-        Clock::System => Router::new(),
+    if state.casework.clock().is_fixed() {
+        Router::new().route("/test/clock", post(move_clock))
+    } else {
+        Router::new()
     }
 }
 
@@ -95,40 +94,12 @@ async fn move_clock(
     State(state): State<AppState>,
     JsonOrForm(m): JsonOrForm,
 ) -> Result<Json<Value>, ApiError> {
-    let Clock::Fixed(clock) = &state.clock else {
-        return Err(ApiError::not_found());
-    };
-    let now = {
-        let mut t = clock.lock().unwrap_or_else(|p| p.into_inner());
-        *t = target(&m, *t)?;
-        *t
-    };
-    let recomputed = recompute_all(&state).await?;
+    let to = target(&m, state.now())?;
+    let replanned = state.casework.move_test_clock(to).await?;
     Ok(Json(json!({
-        "now": protocol::output::format_instant(&state.calendar, now),
-        "children_recomputed": recomputed,
+        "now": state.format(to),
+        "children_recomputed": replanned,
     })))
-}
-
-/// Recomputes the stored obligations of every child of every authority; returns how many.
-async fn recompute_all(state: &AppState) -> Result<usize, ApiError> {
-    const PAGE: i64 = 500;
-    let mut children = BTreeSet::new();
-    for authority in state.store.authorities().await? {
-        let mut offset = 0;
-        loop {
-            let page = state.store.children_for(authority.id, PAGE, offset).await?;
-            children.extend(page.iter().map(|c| c.id));
-            if (page.len() as i64) < PAGE {
-                break;
-            }
-            offset += PAGE;
-        }
-    }
-    for id in &children {
-        crate::api::children::recompute_child(state, *id).await?;
-    }
-    Ok(children.len())
 }
 
 #[cfg(test)]

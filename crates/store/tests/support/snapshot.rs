@@ -30,6 +30,8 @@ pub struct Committed {
     pub missing: Vec<EpisodeRow>,
     /// Whether the scheduler has the child at all.
     pub scheduled: bool,
+    /// When the engine's answer next changes, as the last plan said.
+    pub next_change: Option<Instant>,
     /// How many audit rows there are, and the chain head.
     pub audit: (usize, (i64, String)),
 }
@@ -60,7 +62,7 @@ pub async fn committed(
                 .children_page(*a, None, 1_000, 0)
                 .await?
                 .into_iter()
-                .filter(|r| r.id == child),
+                .filter(|r| r.child.id == child),
         );
         missing.extend(
             store
@@ -87,6 +89,7 @@ pub async fn committed(
             .due_children(Instant::from_micros(i64::MAX), 100_000)
             .await?
             .contains(&child),
+        next_change: store.next_change(child).await?,
         audit: (log.len(), head),
     })
 }

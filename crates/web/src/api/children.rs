@@ -4,22 +4,18 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
-use protocol::vocabulary::{Concern, Flag, LegalStatus, PlacementType};
+use casework::records::{Authority, ChildId, Document};
+use casework::{ChildChange, Facts, NewChild as NewChildInput, Permission, PlacementChange};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use store::{Authority, ChildFields, NewPlacement};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::episodes::{
-    EpisodeView, EventView, ObligationView, code, episode_view, event_view, obligation_view,
-};
+use super::episodes::{EpisodeView, EventView, ObligationView, code, episode_view, event_view, record_view};
 use super::{Body, Page, PageQuery, etag, required_if_match};
-use crate::access::{Permission, audited_file_read, audited_read, child_access};
+use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::evaluation;
-use crate::{AppState, micros};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -48,13 +44,31 @@ pub struct AuthorityView {
 /// Flags and concerns of a child, in the timeline v1 vocabulary.
 #[derive(Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Facts {
+pub struct FactsBody {
     /// Flags that are true, e.g. `cp_plan`, `open_to_csc`, `trigger_plan_exists`.
     #[serde(default)]
     pub flags: Vec<String>,
     /// Known concerns, e.g. `cse`, `cce`.
     #[serde(default)]
     pub concerns: Vec<String>,
+}
+
+impl From<&FactsBody> for Facts {
+    fn from(f: &FactsBody) -> Self {
+        Facts {
+            flags: f.flags.clone(),
+            concerns: f.concerns.clone(),
+        }
+    }
+}
+
+impl From<Facts> for FactsBody {
+    fn from(f: Facts) -> Self {
+        FactsBody {
+            flags: f.flags,
+            concerns: f.concerns,
+        }
+    }
 }
 
 /// A placement as sent and shown (authorities by code).
@@ -106,7 +120,7 @@ pub struct NewChild {
     pub dob: String,
     /// Flags and concerns.
     #[serde(default)]
-    pub facts: Facts,
+    pub facts: FactsBody,
     /// Where the child lives now.
     pub placement: PlacementBody,
 }
@@ -120,7 +134,7 @@ pub struct ChildUpdate {
     /// Date of birth.
     pub dob: String,
     /// Flags and concerns.
-    pub facts: Facts,
+    pub facts: FactsBody,
 }
 
 /// A child's record.
@@ -135,7 +149,7 @@ pub struct ChildView {
     /// Date of birth.
     pub dob: String,
     /// Flags and concerns.
-    pub facts: Facts,
+    pub facts: FactsBody,
     /// Current placement.
     pub placement: Option<PlacementView>,
 }
@@ -196,21 +210,29 @@ pub struct TimelineView {
     pub next_change: Option<String>,
 }
 
-const DOCUMENT_KINDS: [&str; 4] = [
-    "philomena_profile",
-    "history_document",
-    "trigger_plan",
-    "pre_incident_risk_assessment",
-];
+impl PlacementBody {
+    fn change(&self) -> PlacementChange {
+        PlacementChange {
+            responsible_authority: self.responsible_authority.clone(),
+            host_authority: self.host_authority.clone(),
+            legal_status: self.legal_status.clone(),
+            placement_type: self.placement_type.clone(),
+            police_force: self.police_force.clone(),
+            travel_minutes: self.travel_minutes,
+            starts_on: self.starts_on.clone(),
+            change_reason: self.change_reason.clone(),
+        }
+    }
+}
 
-fn placement_view(authorities: &[Authority], p: &store::Placement) -> PlacementView {
+fn placement_view(authorities: &[Authority], p: &casework::records::Placement) -> PlacementView {
     PlacementView {
-        id: p.id,
+        id: p.id.get(),
         placement: PlacementBody {
             responsible_authority: code(authorities, p.responsible_authority_id),
             host_authority: code(authorities, p.host_authority_id),
-            legal_status: p.legal_status.clone(),
-            placement_type: p.placement_type.clone(),
+            legal_status: p.legal_status.as_str().to_owned(),
+            placement_type: p.placement_type.as_str().to_owned(),
             police_force: Some(p.police_force.clone()),
             travel_minutes: p.travel_minutes,
             starts_on: p.starts_on.clone(),
@@ -222,115 +244,28 @@ fn placement_view(authorities: &[Authority], p: &store::Placement) -> PlacementV
 
 fn child_view(
     authorities: &[Authority],
-    c: &store::Child,
-    placement: Option<&store::Placement>,
+    c: &casework::records::Child,
+    placement: Option<&casework::records::Placement>,
 ) -> ChildView {
     ChildView {
-        id: c.id,
+        id: c.id.get(),
         version: c.version,
         name: c.name.clone(),
         dob: c.dob.clone(),
-        facts: serde_json::from_str(&c.facts).unwrap_or_default(),
+        facts: Facts::of(c).into(),
         placement: placement.map(|p| placement_view(authorities, p)),
     }
 }
 
-fn check_date(field: &str, s: &str) -> Result<jiff::civil::Date, ApiError> {
-    let shaped = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
-    s.parse::<jiff::civil::Date>()
-        .ok()
-        .filter(|_| shaped)
-        .ok_or_else(|| ApiError::validation(field, "expected a date YYYY-MM-DD"))
-}
-
-fn check_fields(
-    state: &AppState,
-    name: &str,
-    dob: &str,
-    facts: &Facts,
-) -> Result<ChildFields, ApiError> {
-    if name.trim().is_empty() {
-        return Err(ApiError::validation("$.name", "must not be empty"));
+fn document_view(state: &AppState, d: &Document) -> DocumentView {
+    DocumentView {
+        id: d.id.get(),
+        kind: d.kind.clone(),
+        version: d.version,
+        body: serde_json::from_str(&d.body).unwrap_or(Value::Null),
+        recorded_by: d.recorded_by.get(),
+        recorded_at: state.format(d.recorded_at),
     }
-    let born = check_date("$.dob", dob)?;
-    if born > state.calendar.local_date(state.now()) {
-        return Err(ApiError::validation("$.dob", "is in the future"));
-    }
-    for (i, f) in facts.flags.iter().enumerate() {
-        f.parse::<Flag>()
-            .map_err(|e| ApiError::validation(format!("$.facts.flags[{i}]"), e.to_string()))?;
-    }
-    for (i, c) in facts.concerns.iter().enumerate() {
-        c.parse::<Concern>()
-            .map_err(|e| ApiError::validation(format!("$.facts.concerns[{i}]"), e.to_string()))?;
-    }
-    Ok(ChildFields {
-        name: name.trim().to_owned(),
-        dob: dob.to_owned(),
-        facts: serde_json::to_string(facts).map_err(ApiError::internal)?,
-    })
-}
-
-async fn check_placement(
-    state: &AppState,
-    p: &PlacementBody,
-    prefix: &str,
-) -> Result<NewPlacement, ApiError> {
-    let authorities = state.store.authorities().await?;
-    let find = |code: &str, field: &str| {
-        authorities
-            .iter()
-            .find(|a| a.code == code)
-            .cloned()
-            .ok_or_else(|| {
-                ApiError::validation(
-                    format!("{prefix}.{field}"),
-                    format!("no authority with code `{code}`"),
-                )
-            })
-    };
-    let responsible = find(&p.responsible_authority, "responsible_authority")?;
-    let host = find(&p.host_authority, "host_authority")?;
-    p.legal_status
-        .parse::<LegalStatus>()
-        .map_err(|e| ApiError::validation(format!("{prefix}.legal_status"), e.to_string()))?;
-    p.placement_type
-        .parse::<PlacementType>()
-        .map_err(|e| ApiError::validation(format!("{prefix}.placement_type"), e.to_string()))?;
-    if p.travel_minutes < 0 {
-        return Err(ApiError::validation(
-            format!("{prefix}.travel_minutes"),
-            "must be 0 or more",
-        ));
-    }
-    check_date(&format!("{prefix}.starts_on"), &p.starts_on)?;
-    if let Some(reason) = p
-        .change_reason
-        .as_deref()
-        .filter(|r| !store::is_change_reason(r))
-    {
-        return Err(ApiError::validation(
-            format!("{prefix}.change_reason"),
-            format!(
-                "`{reason}` is not a DfE reason for a placement change; use one of {}",
-                store::CHANGE_REASONS.map(|(c, _)| c).join(", ")
-            ),
-        ));
-    }
-    Ok(NewPlacement {
-        responsible_authority_id: responsible.id,
-        host_authority_id: host.id,
-        legal_status: p.legal_status.clone(),
-        placement_type: p.placement_type.clone(),
-        police_force: p
-            .police_force
-            .clone()
-            .filter(|f| !f.trim().is_empty())
-            .unwrap_or(host.police_force),
-        travel_minutes: p.travel_minutes,
-        starts_on: p.starts_on.clone(),
-        change_reason: p.change_reason.clone(),
-    })
 }
 
 /// The authorities of the partnership and beyond.
@@ -340,20 +275,21 @@ async fn list_authorities(
     State(state): State<AppState>,
     _caller: Caller,
 ) -> Result<Json<Vec<AuthorityView>>, ApiError> {
-    let list = state.store.authorities().await?;
+    let list = state.casework.authorities().await?;
     Ok(Json(
         list.into_iter()
             .map(|a| AuthorityView {
                 code: a.code,
                 name: a.name,
-                protocol: a.protocol,
+                protocol: a.protocol.map(|p| p.as_str().to_owned()),
                 police_force: a.police_force,
             })
             .collect(),
     ))
 }
 
-/// Children the caller's authority may see (responsible, host or where an episode ended).
+/// Children the caller's authority may see (responsible, host or where an episode ended), by
+/// name; the list is audited as one read naming every child on the page.
 #[utoipa::path(get, path = "/api/v1/children", tag = "children", params(PageQuery),
     responses((status = 200, body = Page<ChildView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn list_children(
@@ -361,22 +297,14 @@ async fn list_children(
     caller: Caller,
     Query(q): Query<PageQuery>,
 ) -> Result<Json<Page<ChildView>>, ApiError> {
-    caller.require(Permission::ReadChild)?;
     let (limit, offset, page, per_page) = q.window()?;
-    let children = state
-        .store
-        .children_for(caller.user.authority_id, limit, offset)
+    let (rows, _) = state
+        .casework
+        .children(&caller, None, (offset / limit) as usize, limit as usize)
         .await?;
-    let now = state.now();
-    let audit: Vec<_> = children
+    let items = rows
         .iter()
-        .map(|c| caller.audit("read", "child_list", Some(c.id), Some(c.id), now))
-        .collect();
-    state.audit.record(audit).await?;
-    let authorities = state.store.authorities().await?;
-    let items = children
-        .iter()
-        .map(|c| child_view(&authorities, c, None))
+        .map(|c| child_view(&[], &c.child, None))
         .collect();
     Ok(Json(Page {
         items,
@@ -394,31 +322,21 @@ async fn create_child(
     caller: Caller,
     Body(body): Body<NewChild>,
 ) -> Result<impl IntoResponse, ApiError> {
-    caller.require(Permission::EditChild)?;
-    let fields = check_fields(&state, &body.name, &body.dob, &body.facts)?;
-    let placement = check_placement(&state, &body.placement, "$.placement").await?;
-    if ![
-        placement.responsible_authority_id,
-        placement.host_authority_id,
-    ]
-    .contains(&caller.user.authority_id)
-    {
-        return Err(ApiError::validation(
-            "$.placement",
-            "your authority must be the responsible or host authority",
-        ));
-    }
-    let now = state.now();
     let (child, placement) = state
-        .store
+        .casework
         .create_child(
-            &fields,
-            &placement,
-            micros(now),
-            &caller.audit("write", "child", None, None, now),
+            &caller,
+            &NewChildInput {
+                record: ChildChange {
+                    name: body.name,
+                    dob: body.dob,
+                    facts: (&body.facts).into(),
+                },
+                placement: body.placement.change(),
+            },
         )
         .await?;
-    let authorities = state.store.authorities().await?;
+    let authorities = state.casework.authorities().await?;
     let view = child_view(&authorities, &child, Some(&placement));
     Ok((
         StatusCode::CREATED,
@@ -433,113 +351,73 @@ async fn create_child(
 async fn get_child(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    Path(id): Path<ChildId>,
 ) -> Result<impl IntoResponse, ApiError> {
-    caller.require(Permission::ReadChild)?;
-    let file = state
-        .store
-        .child_file(id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    audited_file_read(&state, &caller, &file, "child").await?;
-    let authorities = state.store.authorities().await?;
-    let view = child_view(&authorities, &file.child, file.placement.as_ref());
-    Ok(([(header::ETAG, etag(file.child.version))], Json(view)))
+    let scope = state.casework.read_child(&caller, id, "child", id.get()).await?;
+    let (child, placement) = state.casework.child_record(&scope).await?;
+    let authorities = state.casework.authorities().await?;
+    let view = child_view(&authorities, &child, placement.as_ref());
+    Ok(([(header::ETAG, etag(child.version))], Json(view)))
 }
 
 /// Changes a child's record; needs `If-Match` with the ETag read, and answers 409 if someone
-/// else changed it since.
+/// else changed it since. The child's obligations are recomputed in the same transaction.
 #[utoipa::path(put, path = "/api/v1/children/{id}", tag = "children", request_body = ChildUpdate,
     params(("id" = i64, Path, description = "child ID"), ("If-Match" = String, Header, description = "ETag of the version read")),
     responses((status = 200, body = ChildView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
 async fn update_child(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    Path(id): Path<ChildId>,
     headers: HeaderMap,
     Body(body): Body<ChildUpdate>,
 ) -> Result<impl IntoResponse, ApiError> {
-    child_access(&state, &caller, id, Permission::EditChild).await?;
+    let scope = state
+        .casework
+        .change_child(&caller, id, Permission::EditChild)
+        .await?;
     let expected = required_if_match(&headers)?;
-    let fields = check_fields(&state, &body.name, &body.dob, &body.facts)?;
-    let now = state.now();
     let child = state
-        .store
+        .casework
         .update_child(
-            id,
+            &scope,
             expected,
-            &fields,
-            micros(now),
-            &caller.audit("write", "child", Some(id), Some(id), now),
+            &ChildChange {
+                name: body.name,
+                dob: body.dob,
+                facts: (&body.facts).into(),
+            },
         )
         .await?;
-    recompute_child(&state, id).await?;
-    let file = state
-        .store
-        .child_file(id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let authorities = state.store.authorities().await?;
+    let (_, placement) = state.casework.child_record(&scope).await?;
+    let authorities = state.casework.authorities().await?;
     Ok((
         [(header::ETAG, etag(child.version))],
-        Json(child_view(&authorities, &child, file.placement.as_ref())),
+        Json(child_view(&authorities, &child, placement.as_ref())),
     ))
 }
 
-/// Recomputes and stores a child's obligations after its facts changed.
-pub async fn recompute_child(state: &AppState, child_id: i64) -> Result<(), ApiError> {
-    let now = state.now();
-    let (catalog, calendar) = (state.catalog.clone(), state.calendar.clone());
-    let recompute =
-        move |file: &store::ChildFile| evaluation::recompute(&catalog, &calendar, file, now);
-    state
-        .store
-        .recompute(child_id, micros(now), &recompute)
-        .await?;
-    Ok(())
-}
-
-/// Everything about a child, with the obligations open now.
+/// Everything about a child, with the obligations open now (as stored, with their IDs).
 #[utoipa::path(get, path = "/api/v1/children/{id}/timeline", tag = "children", params(("id" = i64, Path, description = "child ID")),
     responses((status = 200, body = TimelineView), (status = 404, body = ErrorBody)))]
 async fn child_timeline(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    Path(id): Path<ChildId>,
 ) -> Result<Json<TimelineView>, ApiError> {
-    caller.require(Permission::ReadChild)?;
-    let file = state
-        .store
-        .child_file(id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    audited_file_read(&state, &caller, &file, "timeline").await?;
-    // The file carries every authority its placement and episodes refer to.
-    let authorities = file.authorities.clone();
-    let placements = state.store.placements(id).await?;
-    let documents = state.store.documents(id).await?;
+    let scope = state
+        .casework
+        .read_child(&caller, id, "timeline", id.get())
+        .await?;
+    let t = state.casework.timeline(&scope).await?;
+    let authorities = &t.authorities;
     let now = state.now();
-    let evaluated = evaluation::evaluate(&state.catalog, &state.calendar, &file, now)
-        .map_err(ApiError::internal)?;
-    let next_change = evaluated
-        .next_change
-        .map(|t| protocol::output::format_instant(&state.calendar, t));
-    let obligations = evaluated
-        .obligations
-        .iter()
-        .map(|(o, episode)| obligation_view(&state, &authorities, &file, o, *episode, now))
-        .collect();
-    let mut latest: Vec<&store::Document> = Vec::new();
-    for d in &documents {
-        latest.retain(|x| x.kind != d.kind);
-        latest.push(d);
-    }
-    let episodes = file
+    let episodes = t
         .episodes
         .iter()
         .map(|e| EpisodeWithEvents {
-            episode: episode_view(&state, &authorities, e),
-            events: file
+            episode: episode_view(&state, authorities, e),
+            events: t
                 .events
                 .iter()
                 .filter(|x| x.episode_id == e.id)
@@ -548,33 +426,25 @@ async fn child_timeline(
         })
         .collect();
     Ok(Json(TimelineView {
-        child: child_view(&authorities, &file.child, file.placement.as_ref()),
-        placements: placements
+        child: child_view(authorities, &t.child, t.placement.as_ref()),
+        placements: t
+            .placements
             .iter()
-            .map(|p| placement_view(&authorities, p))
+            .map(|p| placement_view(authorities, p))
             .collect(),
-        documents: latest
-            .into_iter()
+        documents: t
+            .documents
+            .iter()
             .map(|d| document_view(&state, d))
             .collect(),
         episodes,
-        obligations,
-        next_change,
+        obligations: t
+            .obligations
+            .iter()
+            .map(|o| record_view(&state, authorities, o, now))
+            .collect(),
+        next_change: t.next_change.map(|n| state.format(n)),
     }))
-}
-
-fn document_view(state: &AppState, d: &store::Document) -> DocumentView {
-    DocumentView {
-        id: d.id,
-        kind: d.kind.clone(),
-        version: d.version,
-        body: serde_json::from_str(&d.body).unwrap_or(Value::Null),
-        recorded_by: d.recorded_by,
-        recorded_at: protocol::output::format_instant(
-            &state.calendar,
-            crate::instant(d.recorded_at),
-        ),
-    }
 }
 
 /// A child's placements, oldest first.
@@ -583,14 +453,17 @@ fn document_view(state: &AppState, d: &store::Document) -> DocumentView {
 async fn list_placements(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    Path(id): Path<ChildId>,
 ) -> Result<Json<Vec<PlacementView>>, ApiError> {
-    audited_read(&state, &caller, id, "placements", id).await?;
-    let authorities = state.store.authorities().await?;
+    let scope = state
+        .casework
+        .read_child(&caller, id, "placements", id.get())
+        .await?;
+    let authorities = state.casework.authorities().await?;
     Ok(Json(
         state
-            .store
-            .placements(id)
+            .casework
+            .placements(&scope)
             .await?
             .iter()
             .map(|p| placement_view(&authorities, p))
@@ -598,29 +471,23 @@ async fn list_placements(
     ))
 }
 
-/// Moves a child to a new placement (the current one ends the day this starts).
+/// Moves a child to a new placement (the current one ends the day this starts); the child's
+/// obligations are recomputed in the same transaction.
 #[utoipa::path(post, path = "/api/v1/children/{id}/placements", tag = "children", request_body = PlacementBody,
     params(("id" = i64, Path, description = "child ID")),
     responses((status = 201, body = PlacementView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn add_placement(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    Path(id): Path<ChildId>,
     Body(body): Body<PlacementBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    child_access(&state, &caller, id, Permission::EditChild).await?;
-    let placement = check_placement(&state, &body, "$").await?;
-    let now = state.now();
-    let p = state
-        .store
-        .add_placement(
-            id,
-            &placement,
-            &caller.audit("write", "placement", None, Some(id), now),
-        )
+    let scope = state
+        .casework
+        .change_child(&caller, id, Permission::EditChild)
         .await?;
-    recompute_child(&state, id).await?;
-    let authorities = state.store.authorities().await?;
+    let p = state.casework.add_placement(&scope, &body.change()).await?;
+    let authorities = state.casework.authorities().await?;
     Ok((StatusCode::CREATED, Json(placement_view(&authorities, &p))))
 }
 
@@ -630,13 +497,16 @@ async fn add_placement(
 async fn list_documents(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    Path(id): Path<ChildId>,
 ) -> Result<Json<Vec<DocumentView>>, ApiError> {
-    audited_read(&state, &caller, id, "documents", id).await?;
+    let scope = state
+        .casework
+        .read_child(&caller, id, "documents", id.get())
+        .await?;
     Ok(Json(
         state
-            .store
-            .documents(id)
+            .casework
+            .documents(&scope)
             .await?
             .iter()
             .map(|d| document_view(&state, d))
@@ -651,47 +521,18 @@ async fn list_documents(
 async fn add_document(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    Path(id): Path<ChildId>,
     Body(body): Body<NewDocument>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let doc = store_document(&state, &caller, id, &body).await?;
+    let scope = state
+        .casework
+        .change_child(&caller, id, Permission::EditChild)
+        .await?;
+    let doc = state
+        .casework
+        .add_document(&scope, &body.kind, &body.body)
+        .await?;
     Ok((StatusCode::CREATED, Json(document_view(&state, &doc))))
-}
-
-/// Checks and stores a new version of a profile document (shared by the API and the child
-/// page): only roles that edit children, for a child of theirs.
-pub async fn store_document(
-    state: &AppState,
-    caller: &Caller,
-    id: i64,
-    body: &NewDocument,
-) -> Result<store::Document, ApiError> {
-    child_access(state, caller, id, Permission::EditChild).await?;
-    if !DOCUMENT_KINDS.contains(&body.kind.as_str()) {
-        return Err(ApiError::validation(
-            "$.kind",
-            format!("one of {}", DOCUMENT_KINDS.join(", ")),
-        ));
-    }
-    if !body.body.is_object() {
-        return Err(ApiError::validation("$.body", "expected a JSON object"));
-    }
-    // Places frequented and associates feed the pattern views: checked before they are stored.
-    if analytics::profile::KINDS.contains(&body.kind.as_str()) {
-        analytics::profile::check(&body.body).map_err(|(f, m)| ApiError::validation(f, m))?;
-    }
-    let now = state.now();
-    Ok(state
-        .store
-        .add_document(
-            id,
-            &body.kind,
-            &body.body.to_string(),
-            caller.user.id,
-            micros(now),
-            &caller.audit("write", "document", None, Some(id), now),
-        )
-        .await?)
 }
 
 /// Opens a missing episode under the child's current placement.
@@ -700,19 +541,14 @@ pub async fn store_document(
 async fn open_episode(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    Path(id): Path<ChildId>,
 ) -> Result<impl IntoResponse, ApiError> {
-    child_access(&state, &caller, id, Permission::OpenEpisode).await?;
-    let now = state.now();
-    let episode = state
-        .store
-        .open_episode(
-            id,
-            micros(now),
-            &caller.audit("write", "episode", None, Some(id), now),
-        )
+    let scope = state
+        .casework
+        .change_child(&caller, id, Permission::OpenEpisode)
         .await?;
-    let authorities = state.store.authorities().await?;
+    let episode = state.casework.open_episode(&scope).await?;
+    let authorities = state.casework.authorities().await?;
     Ok((
         StatusCode::CREATED,
         [(header::ETAG, etag(episode.version))],

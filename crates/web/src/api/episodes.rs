@@ -4,20 +4,19 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
-use jiff::Timestamp;
-use protocol::Obligation;
+use casework::records::{
+    Authority, AuthorityId, EpisodeId, EventId, EventRecord, ObligationRecord,
+};
+use casework::{Permission, Recorded};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use store::{Authority, ChildFile, NewEvent};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{Body, etag, if_match, required_if_match};
-use crate::access::{Permission, audited_read, child_access};
+use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::evaluation::{self, overdue};
-use crate::{AppState, instant, micros};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -66,8 +65,8 @@ pub struct EventView {
 /// An obligation with its deadline and status.
 #[derive(Serialize, ToSchema)]
 pub struct ObligationView {
-    /// Stored ID (absent for obligations computed for display).
-    pub id: Option<i64>,
+    /// Stored ID: it stays the same for as long as the engine gives the obligation.
+    pub id: i64,
     /// Child.
     pub child_id: i64,
     /// Episode.
@@ -86,7 +85,7 @@ pub struct ObligationView {
     pub citation: String,
     /// Deadline (Europe/London), or none stated.
     pub due: Option<String>,
-    /// `open` or `overdue`.
+    /// `open` or `overdue`; `met` or `ended` once it is no longer open.
     pub status: String,
 }
 
@@ -122,7 +121,7 @@ pub struct RecordedEvent {
 }
 
 /// The code of an authority by ID (empty if unknown).
-pub fn code(authorities: &[Authority], id: i64) -> String {
+pub fn code(authorities: &[Authority], id: AuthorityId) -> String {
     authorities
         .iter()
         .find(|a| a.id == id)
@@ -133,55 +132,28 @@ pub fn code(authorities: &[Authority], id: i64) -> String {
 pub fn episode_view(
     state: &AppState,
     authorities: &[Authority],
-    e: &store::Episode,
+    e: &casework::records::Episode,
 ) -> EpisodeView {
     EpisodeView {
-        id: e.id,
-        child_id: e.child_id,
+        id: e.id.get(),
+        child_id: e.child_id.get(),
         version: e.version,
         responsible_authority: code(authorities, e.responsible_authority_id),
         host_authority: code(authorities, e.host_authority_id),
         finder_authority: e.finder_authority_id.map(|id| code(authorities, id)),
-        opened_at: protocol::output::format_instant(&state.calendar, instant(e.opened_at)),
+        opened_at: state.format(e.opened_at),
     }
 }
 
-pub fn event_view(state: &AppState, e: &store::EventRecord) -> EventView {
+pub fn event_view(state: &AppState, e: &EventRecord) -> EventView {
     EventView {
-        id: e.id,
-        episode_id: e.episode_id,
+        id: e.id.get(),
+        episode_id: e.episode_id.get(),
         event: serde_json::from_str(&e.body).unwrap_or(Value::Null),
-        recorded_by: e.recorded_by,
-        recorded_at: protocol::output::format_instant(&state.calendar, instant(e.recorded_at)),
-        corrects_event_id: e.corrects_event_id,
+        recorded_by: e.recorded_by.get(),
+        recorded_at: state.format(e.recorded_at),
+        corrects_event_id: e.corrects_event_id.map(EventId::get),
         correction_reason: e.correction_reason.clone(),
-    }
-}
-
-/// The view of an obligation computed now for display.
-pub fn obligation_view(
-    state: &AppState,
-    authorities: &[Authority],
-    file: &ChildFile,
-    o: &Obligation,
-    episode_id: i64,
-    now: Timestamp,
-) -> ObligationView {
-    let stored = evaluation::recompute_one(&state.catalog, file, o, episode_id);
-    ObligationView {
-        id: None,
-        child_id: file.child.id,
-        episode_id,
-        rule: stored.rule,
-        share: stored.share,
-        action: stored.action,
-        owner_role: stored.owner_role,
-        authority: code(authorities, stored.authority_id),
-        citation: stored.citation,
-        due: o
-            .due
-            .map(|d| protocol::output::format_instant(&state.calendar, d)),
-        status: status(o.due.map(micros), now),
     }
 }
 
@@ -189,28 +161,60 @@ pub fn obligation_view(
 pub fn record_view(
     state: &AppState,
     authorities: &[Authority],
-    o: &store::ObligationRecord,
-    now: Timestamp,
+    r: &ObligationRecord,
+    now: jiff::Timestamp,
 ) -> ObligationView {
+    let o = &r.obligation;
     ObligationView {
-        id: Some(o.id),
-        child_id: o.child_id,
-        episode_id: o.episode_id,
+        id: r.id.get(),
+        child_id: r.child_id.get(),
+        episode_id: o.episode_id.get(),
         rule: o.rule.clone(),
-        share: o.share.clone(),
+        share: o.share.map(|s| s.as_str().to_owned()),
         action: o.action.clone(),
-        owner_role: o.owner_role.clone(),
+        owner_role: o.owner_role.map(|r| r.as_str().to_owned()).unwrap_or_default(),
         authority: code(authorities, o.authority_id),
         citation: o.citation.clone(),
-        due: o
-            .due
-            .map(|d| protocol::output::format_instant(&state.calendar, instant(d))),
-        status: status(o.due, now),
+        due: o.due.map(|d| state.format(d)),
+        status: status(r, now).to_owned(),
     }
 }
 
-fn status(due: Option<i64>, now: Timestamp) -> String {
-    if overdue(due, now) { "overdue" } else { "open" }.to_owned()
+fn status(r: &ObligationRecord, now: jiff::Timestamp) -> &'static str {
+    match r.obligation.ended {
+        Some(casework::records::Ended::Discharged) => "met",
+        Some(_) => "ended",
+        None if casework::evaluation::overdue(r.obligation.due, now) => "overdue",
+        None => "open",
+    }
+}
+
+/// The view of stored obligations at `now`.
+pub async fn records_view(
+    state: &AppState,
+    obligations: &[ObligationRecord],
+) -> Result<Vec<ObligationView>, ApiError> {
+    let authorities = state.casework.authorities().await?;
+    let now = state.now();
+    Ok(obligations
+        .iter()
+        .map(|o| record_view(state, &authorities, o, now))
+        .collect())
+}
+
+/// The result of recording an event, as the API shows it.
+pub async fn recorded_view(state: &AppState, r: &Recorded) -> Result<RecordedEvent, ApiError> {
+    let authorities = state.casework.authorities().await?;
+    let now = state.now();
+    Ok(RecordedEvent {
+        event: event_view(state, &r.event),
+        episode: episode_view(state, &authorities, &r.episode),
+        obligations: r
+            .obligations
+            .iter()
+            .map(|o| record_view(state, &authorities, o, now))
+            .collect(),
+    })
 }
 
 /// An episode with its ETag.
@@ -219,16 +223,10 @@ fn status(due: Option<i64>, now: Timestamp) -> String {
 async fn get_episode(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    Path(id): Path<EpisodeId>,
 ) -> Result<impl IntoResponse, ApiError> {
-    caller.require(Permission::ReadChild)?;
-    let episode = state
-        .store
-        .episode(id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    audited_read(&state, &caller, episode.child_id, "episode", id).await?;
-    let authorities = state.store.authorities().await?;
+    let (_, episode) = state.casework.read_episode(&caller, id, "episode").await?;
+    let authorities = state.casework.authorities().await?;
     Ok((
         [(header::ETAG, etag(episode.version))],
         Json(episode_view(&state, &authorities, &episode)),
@@ -243,45 +241,20 @@ async fn get_episode(
 async fn update_episode(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    Path(id): Path<EpisodeId>,
     headers: HeaderMap,
     Body(body): Body<EpisodeUpdate>,
 ) -> Result<impl IntoResponse, ApiError> {
-    caller.require(Permission::OpenEpisode)?;
-    let episode = state
-        .store
-        .episode(id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    child_access(&state, &caller, episode.child_id, Permission::OpenEpisode).await?;
-    let expected = required_if_match(&headers)?;
-    let authorities = state.store.authorities().await?;
-    let finder = match &body.finder_authority {
-        None => None,
-        Some(c) => Some(
-            authorities
-                .iter()
-                .find(|a| &a.code == c)
-                .map(|a| a.id)
-                .ok_or_else(|| {
-                    ApiError::validation(
-                        "$.finder_authority",
-                        format!("no authority with code `{c}`"),
-                    )
-                })?,
-        ),
-    };
-    let now = state.now();
-    let updated = state
-        .store
-        .set_finder(
-            id,
-            expected,
-            finder,
-            &caller.audit("write", "episode", Some(id), Some(episode.child_id), now),
-        )
+    let (scope, episode) = state
+        .casework
+        .change_episode(&caller, id, Permission::OpenEpisode)
         .await?;
-    super::children::recompute_child(&state, episode.child_id).await?;
+    let expected = required_if_match(&headers)?;
+    let updated = state
+        .casework
+        .set_finder(&scope, &episode, expected, body.finder_authority.as_deref())
+        .await?;
+    let authorities = state.casework.authorities().await?;
     Ok((
         [(header::ETAG, etag(updated.version))],
         Json(episode_view(&state, &authorities, &updated)),
@@ -297,149 +270,26 @@ async fn update_episode(
 async fn record_event(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    Path(id): Path<EpisodeId>,
     headers: HeaderMap,
     Body(body): Body<NewEventBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    caller.require(Permission::RecordEvent)?;
-    let episode = state
-        .store
-        .episode(id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    child_access(&state, &caller, episode.child_id, Permission::RecordEvent).await?;
+    let (scope, episode) = state
+        .casework
+        .change_episode(&caller, id, Permission::RecordEvent)
+        .await?;
     let expected = if_match(&headers)?;
-    let recorded = record(
-        &state,
-        &caller,
-        &episode,
-        body.event,
-        body.correction_of
-            .map(|c| (c, body.reason.unwrap_or_default())),
-        expected,
-    )
-    .await?;
+    let correction = body
+        .correction_of
+        .map(|c| (EventId(c), body.reason.unwrap_or_default()));
+    let recorded = state
+        .casework
+        .record_event(&scope, &episode, &body.event, correction, expected)
+        .await?;
+    let view = recorded_view(&state, &recorded).await?;
     Ok((
         StatusCode::CREATED,
-        [(header::ETAG, etag(recorded.episode.version))],
-        Json(recorded),
+        [(header::ETAG, etag(view.episode.version))],
+        Json(view),
     ))
-}
-
-/// Where a request carries the event it implies, so errors can name the request's own field.
-#[derive(Clone, Copy)]
-pub enum EventIn {
-    /// The whole event is one field of the request (`$.event`).
-    Field(&'static str),
-    /// The request's top-level fields are the event's data fields (meetings, interviews).
-    TopLevel,
-}
-
-impl EventIn {
-    fn field(self, rest: &str) -> String {
-        match self {
-            EventIn::Field(prefix) => format!("{prefix}{rest}"),
-            EventIn::TopLevel => format!("${}", rest.strip_prefix(".data").unwrap_or(rest)),
-        }
-    }
-}
-
-/// Checks a new event exactly as `homeward evaluate` checks a file, in the context of the
-/// child's stored file; errors name the request's field. The event must not be dated in the
-/// future (five minutes' leeway for clocks).
-pub async fn checked_event(
-    state: &AppState,
-    caller: &Caller,
-    episode: &store::Episode,
-    event: &Value,
-    place: EventIn,
-) -> Result<NewEvent, ApiError> {
-    let now = state.now();
-    let file = state
-        .store
-        .child_file(episode.child_id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let doc = evaluation::document(&state.calendar, &file, now, Some((event, episode.id)))
-        .map_err(|e| ApiError::validation("$", e.to_string()))?;
-    if let Err(e) = protocol::timeline::parse(&doc.json.to_string(), &state.catalog) {
-        let own = doc.extra_index.map(|k| format!("$.events[{k}]"));
-        let field = match own.as_deref().and_then(|p| e.path.strip_prefix(p)) {
-            Some(rest) => place.field(rest),
-            None => e.path.clone(),
-        };
-        return Err(ApiError::validation(field, e.message));
-    }
-    let at = event["at"]
-        .as_str()
-        .and_then(|s| protocol::timeline::parse_instant(s).ok())
-        .ok_or_else(|| ApiError::validation(place.field(".at"), "missing"))?;
-    if at > now + jiff::SignedDuration::from_mins(5) {
-        return Err(ApiError::validation(place.field(".at"), "is in the future"));
-    }
-    Ok(NewEvent {
-        at: micros(at),
-        body: event.to_string(),
-        correction: None,
-        recorded_by: caller.user.id,
-        recorded_at: micros(now),
-    })
-}
-
-/// The view of stored obligations at `now`.
-pub async fn records_view(
-    state: &AppState,
-    obligations: &[store::ObligationRecord],
-    now: jiff::Timestamp,
-) -> Result<Vec<ObligationView>, ApiError> {
-    let authorities = state.store.authorities().await?;
-    Ok(obligations
-        .iter()
-        .map(|o| record_view(state, &authorities, o, now))
-        .collect())
-}
-
-/// Checks and stores an event, recomputing the child's obligations (shared with discharges).
-pub async fn record(
-    state: &AppState,
-    caller: &Caller,
-    episode: &store::Episode,
-    event: Value,
-    correction: Option<(i64, String)>,
-    expected: Option<i64>,
-) -> Result<RecordedEvent, ApiError> {
-    let now = state.now();
-    if let Some((_, reason)) = &correction
-        && reason.trim().is_empty()
-    {
-        return Err(ApiError::validation(
-            "$.reason",
-            "a correction needs a reason",
-        ));
-    }
-    let new = NewEvent {
-        correction,
-        ..checked_event(state, caller, episode, &event, EventIn::Field("$.event")).await?
-    };
-    let (catalog, calendar) = (state.catalog.clone(), state.calendar.clone());
-    let recompute = move |file: &ChildFile| evaluation::recompute(&catalog, &calendar, file, now);
-    let (episode, record, obligations) = state
-        .store
-        .append_event(
-            episode.id,
-            expected,
-            &new,
-            &recompute,
-            &caller.audit("write", "event", None, Some(episode.child_id), now),
-        )
-        .await?;
-    let authorities = state.store.authorities().await?;
-    Ok(RecordedEvent {
-        event: event_view(state, &record),
-        episode: episode_view(state, &authorities, &episode),
-        obligations: obligations
-            .iter()
-            .map(|o| record_view(state, &authorities, o, now))
-            .collect(),
-    })
 }

@@ -5,18 +5,16 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use casework::records::{DueWindow, ObligationId};
 use serde::Deserialize;
-use serde_json::json;
-use store::ObligationFilter;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::episodes::{ObligationView, RecordedEvent, record, record_view};
+use super::episodes::{ObligationView, RecordedEvent, record_view, recorded_view};
 use super::{Body, Page, etag};
-use crate::access::{Permission, child_access};
+use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::{AppState, micros};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -60,67 +58,49 @@ async fn list_obligations(
     caller: Caller,
     Query(q): Query<ObligationQuery>,
 ) -> Result<Json<Page<ObligationView>>, ApiError> {
-    caller.require(Permission::ReadObligations)?;
     let (limit, offset, page, per_page) = super::PageQuery {
         page: q.page,
         per_page: q.per_page,
     }
     .window()?;
-    let authorities = state.store.authorities().await?;
-    let authority = match &q.authority {
-        None => caller.user.authority_id,
-        Some(c) => authorities
-            .iter()
-            .find(|a| &a.code == c)
-            .map(|a| a.id)
-            .ok_or_else(|| {
-                ApiError::validation("$.authority", format!("no authority with code `{c}`"))
-            })?,
-    };
-    if authority != caller.user.authority_id {
-        return Err(ApiError::forbidden());
+    if let Some(c) = &q.authority {
+        let authority = state.casework.authority_by_code(c, "$.authority").await?;
+        if authority.id != caller.authority() {
+            return Err(ApiError::forbidden());
+        }
     }
-    if let Some(r) = &q.owner_role {
-        r.parse::<protocol::vocabulary::OwnerRole>()
-            .map_err(|e| ApiError::validation("$.owner_role", e.to_string()))?;
-    }
+    let owner_role = q
+        .owner_role
+        .as_deref()
+        .map(|r| {
+            r.parse::<protocol::vocabulary::OwnerRole>()
+                .map_err(|e| ApiError::validation("$.owner_role", e.to_string()))
+        })
+        .transpose()?;
     let now = state.now();
-    let due_within = match q.due_within_hours {
-        Some(h) if !(1..=24 * 90).contains(&h) => {
+    let window = match (q.overdue, q.due_within_hours) {
+        (Some(true), _) => DueWindow::Before(now.into()),
+        (_, Some(h)) if !(1..=24 * 90).contains(&h) => {
             return Err(ApiError::validation(
                 "$.due_within_hours",
                 "between 1 and 2160",
             ));
         }
-        Some(h) => Some(micros(now + jiff::SignedDuration::from_hours(h))),
-        None => None,
+        (_, Some(h)) => DueWindow::Between(
+            now.into(),
+            (now + jiff::SignedDuration::from_hours(h)).into(),
+        ),
+        _ => DueWindow::Any,
     };
-    let filter = ObligationFilter {
-        authority_ids: vec![authority],
-        owner_role: q.owner_role.clone(),
-        due_before: if q.overdue == Some(true) {
-            Some(micros(now))
-        } else {
-            due_within
-        },
-        due_from: if q.overdue == Some(true) {
-            None
-        } else {
-            due_within.map(|_| micros(now))
-        },
-        limit,
-        offset,
-    };
-    let rows = state.store.obligations(&filter).await?;
-    let audit: Vec<_> = rows
-        .iter()
-        .map(|o| caller.audit("read", "obligation", Some(o.id), Some(o.child_id), now))
-        .collect();
-    state.audit.record(audit).await?;
+    let rows = state
+        .casework
+        .obligations(&caller, owner_role, window, limit, offset)
+        .await?;
+    let authorities = state.casework.authorities().await?;
     Ok(Json(Page {
         items: rows
             .iter()
-            .map(|o| record_view(&state, &authorities, o, now))
+            .map(|r| record_view(&state, &authorities, &r.obligation, now))
             .collect(),
         page,
         per_page,
@@ -128,57 +108,26 @@ async fn list_obligations(
 }
 
 /// Discharges an obligation with a note: records an `action_recorded` event naming the rule
-/// (or its share) in `satisfies`, and returns the recomputed obligations.
+/// (or its share) in `satisfies`, and returns the recomputed obligations. An obligation that
+/// has ended (met, or no longer given by the engine) answers 409 `obligation_ended`, naming in
+/// `details.replaced_by` the open obligations of the same rule on the same episode.
 #[utoipa::path(post, path = "/api/v1/obligations/{id}/discharge", tag = "obligations", request_body = Discharge,
     params(("id" = i64, Path, description = "stored obligation ID")),
-    responses((status = 201, body = RecordedEvent), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = RecordedEvent), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn discharge(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    Path(id): Path<ObligationId>,
     Body(body): Body<Discharge>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let recorded = discharge_obligation(&state, &caller, id, &body.note, body.at.clone()).await?;
+    let recorded = state
+        .casework
+        .discharge(&caller, id, &body.note, body.at.as_deref())
+        .await?;
+    let view = recorded_view(&state, &recorded).await?;
     Ok((
         StatusCode::CREATED,
-        [(header::ETAG, etag(recorded.episode.version))],
-        Json(recorded),
+        [(header::ETAG, etag(view.episode.version))],
+        Json(view),
     ))
-}
-
-/// Discharges a stored obligation with a note, as an `action_recorded` event naming it in
-/// `satisfies` (shared by the API and the HTML pages); `at` defaults to now.
-pub async fn discharge_obligation(
-    state: &AppState,
-    caller: &Caller,
-    id: i64,
-    note: &str,
-    at: Option<String>,
-) -> Result<RecordedEvent, ApiError> {
-    caller.require(Permission::RecordEvent)?;
-    if note.trim().is_empty() {
-        return Err(ApiError::validation("$.note", "say what was done"));
-    }
-    let obligation = state
-        .store
-        .obligation(id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    child_access(state, caller, obligation.child_id, Permission::RecordEvent).await?;
-    let episode = state
-        .store
-        .episode(obligation.episode_id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let at = at.unwrap_or_else(|| protocol::output::format_instant(&state.calendar, state.now()));
-    let tag = match &obligation.share {
-        Some(s) => format!("{}/{s}", obligation.rule),
-        None => obligation.rule.clone(),
-    };
-    let event = json!({
-        "at": at, "type": "action_recorded",
-        "data": {"action": format!("discharged {tag}"), "by": caller.user.display_name, "note": note},
-        "satisfies": [tag],
-    });
-    record(state, caller, &episode, event, None, None).await
 }

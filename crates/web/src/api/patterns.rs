@@ -14,7 +14,6 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::patterns::{audit_children, audit_report, children};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -24,13 +23,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 fn london(state: &AppState, t: jiff::Timestamp) -> String {
-    protocol::output::format_instant(&state.calendar, t)
-}
-
-/// Now, to the second (the views show when they were computed, not to the nanosecond).
-fn now(state: &AppState) -> jiff::Timestamp {
-    let t = state.now();
-    jiff::Timestamp::from_second(t.as_second()).unwrap_or(t)
+    state.format(t)
 }
 
 /// A protocol's repeat-missing threshold, from its rule pack.
@@ -104,10 +97,8 @@ pub struct RepeatView {
     pub children: Vec<CohortChildView>,
 }
 
-/// The repeat-missing cohort computed now (shared with the HTML page).
-pub fn repeat_view(state: &AppState, kids: &[analytics::ChildInput]) -> RepeatView {
-    let now = now(state);
-    let c = analytics::repeat::cohort(kids, &state.catalog, &state.calendar, now);
+/// The repeat-missing cohort as the API shows it (shared with the HTML page).
+pub fn repeat_view(state: &AppState, now: jiff::Timestamp, c: analytics::repeat::Cohort) -> RepeatView {
     RepeatView {
         at: london(state, now),
         thresholds: c
@@ -165,16 +156,8 @@ async fn repeat(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<RepeatView>, ApiError> {
-    let kids = children(&state, &caller).await?;
-    let view = repeat_view(&state, &kids);
-    audit_children(
-        &state,
-        &caller,
-        "patterns_repeat",
-        view.children.iter().map(|c| c.child_id),
-    )
-    .await?;
-    Ok(Json(view))
+    let (now, cohort) = state.casework.repeat_cohort(&caller).await?;
+    Ok(Json(repeat_view(&state, now, cohort)))
 }
 
 /// `?by=district|place&limit=`.
@@ -235,7 +218,7 @@ pub struct HotspotsView {
 /// The hotspot table (shared with the page and the chart).
 pub fn hotspots_view(
     state: &AppState,
-    kids: &[analytics::ChildInput],
+    hotspots: Vec<analytics::hotspots::Hotspot>,
     by: GroupBy,
     limit: usize,
 ) -> HotspotsView {
@@ -245,7 +228,7 @@ pub fn hotspots_view(
             GroupBy::Place => "place",
         }
         .into(),
-        rows: analytics::hotspots::hotspots(kids, by)
+        rows: hotspots
             .into_iter()
             .take(limit)
             .map(|h| HotspotView {
@@ -280,9 +263,8 @@ pub(crate) async fn read_hotspots(
     q: &HotspotQuery,
 ) -> Result<HotspotsView, ApiError> {
     let (by, limit) = q.parse()?;
-    let kids = children(state, caller).await?;
-    audit_report(state, caller, "patterns_hotspots").await?;
-    Ok(hotspots_view(state, &kids, by, limit))
+    let hotspots = state.casework.hotspots(caller, by).await?;
+    Ok(hotspots_view(state, hotspots, by, limit))
 }
 
 /// A node: a child or an associate.
@@ -361,21 +343,23 @@ fn snake<T: Serialize>(v: T) -> String {
         .unwrap_or_default()
 }
 
-/// The graph computed now (shared with the page and the chart).
-pub fn together_view(state: &AppState, kids: &[analytics::ChildInput]) -> TogetherView {
-    let now = now(state);
-    let g = analytics::together::graph(kids, now);
-    let rule = state.catalog.lookup("NEWHAM-COMPLEX-STRAT");
+/// The graph as the API shows it (shared with the page and the chart).
+pub fn together_view(
+    state: &AppState,
+    now: jiff::Timestamp,
+    g: analytics::together::Graph,
+    names: &[(i64, String)],
+) -> TogetherView {
+    let catalog = state.casework.catalog();
+    let rule = catalog.lookup("NEWHAM-COMPLEX-STRAT");
     let (citation, action) = rule.map_or_else(Default::default, |k| {
-        (
-            state.catalog.citation(k),
-            state.catalog.rule(k).action.clone(),
-        )
+        (catalog.citation(k), catalog.rule(k).action.clone())
     });
     let name = |id: i64| {
-        kids.iter()
-            .find(|k| k.id == id)
-            .map(|k| k.name.clone())
+        names
+            .iter()
+            .find(|(k, _)| *k == id)
+            .map(|(_, n)| n.clone())
             .unwrap_or_default()
     };
     TogetherView {
@@ -441,14 +425,6 @@ pub(crate) async fn read_together(
     state: &AppState,
     caller: &Caller,
 ) -> Result<TogetherView, ApiError> {
-    let kids = children(state, caller).await?;
-    let view = together_view(state, &kids);
-    audit_children(
-        state,
-        caller,
-        "patterns_together",
-        view.nodes.iter().filter_map(|n| n.child_id),
-    )
-    .await?;
-    Ok(view)
+    let (now, graph, names) = state.casework.together(caller).await?;
+    Ok(together_view(state, now, graph, &names))
 }

@@ -10,7 +10,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::Body;
 use crate::AppState;
-use crate::auth::{Caller, SIGNED_OUT_COOKIE, start_session};
+use crate::auth::{Caller, RemoteAddr, SIGNED_OUT_COOKIE, session_cookie};
 use crate::error::{ApiError, ErrorBody};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -53,13 +53,13 @@ pub struct SessionStarted {
     pub csrf_token: String,
 }
 
-fn me_of(user: &store::User) -> Me {
+fn me_of(user: &casework::records::User) -> Me {
     Me {
-        id: user.id,
+        id: user.id.get(),
         username: user.username.clone(),
         display_name: user.display_name.clone(),
-        role: user.role.clone(),
-        authority_id: user.authority_id,
+        role: user.role.as_str().to_owned(),
+        authority_id: user.authority_id.get(),
     }
 }
 
@@ -68,16 +68,20 @@ fn me_of(user: &store::User) -> Me {
     responses((status = 200, body = SessionStarted), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn sign_in(
     State(state): State<AppState>,
+    RemoteAddr(remote): RemoteAddr,
     Body(body): Body<SignIn>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let (user, cookie, csrf) = start_session(&state, &body.username, &body.password).await?;
+    let credentials = state
+        .casework
+        .sign_in(&body.username, &body.password, &remote)
+        .await?;
     let mut headers = HeaderMap::new();
-    headers.insert(header::SET_COOKIE, cookie);
+    headers.insert(header::SET_COOKIE, session_cookie(&state, &credentials)?);
     Ok((
         headers,
         Json(SessionStarted {
-            user: me_of(&user),
-            csrf_token: csrf,
+            user: me_of(&credentials.user),
+            csrf_token: credentials.csrf,
         }),
     ))
 }
@@ -89,9 +93,7 @@ async fn sign_out(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<impl IntoResponse, ApiError> {
-    if let Some(id_hash) = &caller.session {
-        state.store.delete_session(id_hash).await?;
-    }
+    state.casework.sign_out(&caller).await?;
     let mut headers = HeaderMap::new();
     headers.insert(
         header::SET_COOKIE,
@@ -104,5 +106,5 @@ async fn sign_out(
 #[utoipa::path(get, path = "/api/v1/me", tag = "session",
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
 async fn me(caller: Caller) -> Json<Me> {
-    Json(me_of(&caller.user))
+    Json(me_of(caller.user()))
 }

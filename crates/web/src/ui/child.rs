@@ -9,14 +9,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::caseload::{EpisodeRow, caseload};
+use casework::records::{Authority, AuthorityId, Child, ChildId, Document, Placement};
+use casework::{ChildScope, Facts, Permission};
+
 use super::forms::{Fields, FormErrors};
 use super::layout::{Chrome, PageError, Viewer};
-use super::records::{current_obligations, episode_facts};
+use super::records::EpisodeRow;
 use crate::AppState;
-use crate::access::{Permission, audited_file_read, child_access};
-use crate::error::ApiError;
-use crate::micros;
 
 /// A child in the list.
 struct ChildLine {
@@ -24,7 +23,7 @@ struct ChildLine {
     name: String,
     dob: String,
     missing: bool,
-    episodes: usize,
+    episodes: i64,
 }
 
 #[derive(Template, WebTemplate)]
@@ -33,39 +32,72 @@ struct Children {
     chrome: Chrome,
     q: String,
     children: Vec<ChildLine>,
+    page: usize,
+    more: bool,
 }
 
-/// `?q=` on the children list.
+impl Children {
+    /// The pagination links' start: the search kept.
+    fn href(&self) -> String {
+        if self.q.is_empty() {
+            "/children?".to_owned()
+        } else {
+            let q: String = form_urlencoded(&self.q);
+            format!("/children?q={q}&")
+        }
+    }
+}
+
+/// A search term as a URL query value.
+fn form_urlencoded(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            b' ' => "+".to_owned(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// Children per page of the list.
+const PER_PAGE: usize = 50;
+
+/// `?q=&page=` on the children list (`page` from 1).
 #[derive(Deserialize)]
 pub struct Search {
     q: Option<String>,
+    page: Option<usize>,
 }
 
-/// `GET /children`: the caller's authority's children, optionally filtered by name.
+/// `GET /children`: the caller's authority's children by name, optionally those whose name
+/// contains the search, a page at a time.
 pub async fn list(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(search): Query<Search>,
 ) -> Result<impl IntoResponse, PageError> {
-    let now = state.now();
     let q = search.q.unwrap_or_default().trim().to_owned();
-    let needle = q.to_lowercase();
-    let load = caseload(&state, &viewer.caller, "child_list", now).await?;
-    let children = load
-        .iter()
-        .filter(|c| needle.is_empty() || c.file.child.name.to_lowercase().contains(&needle))
+    let page = search.page.unwrap_or(1).max(1);
+    let (rows, more) = state
+        .casework
+        .children(&viewer.caller, Some(&q), page - 1, PER_PAGE)
+        .await?;
+    let children = rows
+        .into_iter()
         .map(|c| ChildLine {
-            id: c.file.child.id,
-            name: c.file.child.name.clone(),
-            dob: c.file.child.dob.clone(),
-            missing: c.facts.iter().any(|f| f.missing),
-            episodes: c.file.episodes.len(),
+            id: c.child.id.get(),
+            name: c.child.name,
+            dob: c.child.dob,
+            missing: c.missing,
+            episodes: c.episodes,
         })
         .collect();
     Ok(Children {
         chrome: viewer.chrome("Children", "children"),
         q,
         children,
+        page,
+        more,
     })
 }
 
@@ -135,9 +167,8 @@ fn document_lines(kind: &str, body: &str) -> Vec<Line> {
 }
 
 /// The latest version of each profile document of a child.
-pub async fn documents(state: &AppState, child_id: i64) -> Result<Vec<Doc>, ApiError> {
-    let all = state.store.documents(child_id).await?;
-    Ok(super::documents::DOCUMENTS
+pub fn documents(state: &AppState, all: &[Document]) -> Vec<Doc> {
+    super::documents::DOCUMENTS
         .iter()
         .map(|spec| {
             let latest = all
@@ -166,7 +197,7 @@ pub async fn documents(state: &AppState, child_id: i64) -> Result<Vec<Doc>, ApiE
                         format!(
                             "Version {}, recorded {}",
                             d.version,
-                            super::layout::when(state, crate::instant(d.recorded_at))
+                            super::layout::when(state, d.recorded_at)
                         )
                     })
                     .unwrap_or_default(),
@@ -175,14 +206,19 @@ pub async fn documents(state: &AppState, child_id: i64) -> Result<Vec<Doc>, ApiE
                     .unwrap_or_default(),
             }
         })
-        .collect())
+        .collect()
 }
 
-/// The profile lines of a child file: age, placement, flags and concerns.
-pub fn profile(state: &AppState, file: &store::ChildFile) -> Vec<Line> {
+/// The profile lines of a child: age, placement, flags and concerns.
+pub fn profile(
+    state: &AppState,
+    child: &Child,
+    placement: Option<&Placement>,
+    authorities: &[Authority],
+) -> Vec<Line> {
     let now = state.now();
-    let authority = |id: i64| {
-        file.authorities
+    let authority = |id: AuthorityId| {
+        authorities
             .iter()
             .find(|a| a.id == id)
             .map(|a| a.name.clone())
@@ -190,24 +226,24 @@ pub fn profile(state: &AppState, file: &store::ChildFile) -> Vec<Line> {
     };
     let mut lines = vec![Line {
         key: "Date of birth".into(),
-        value: match file.child.dob.parse::<jiff::civil::Date>() {
+        value: match child.dob.parse::<jiff::civil::Date>() {
             Ok(d) => format!(
                 "{} (age {})",
                 d.strftime("%-d %B %Y"),
-                state.calendar.age_on(d, now)
+                state.casework.calendar().age_on(d, now)
             ),
-            Err(_) => file.child.dob.clone(),
+            Err(_) => child.dob.clone(),
         },
     }];
-    if let Some(p) = &file.placement {
+    if let Some(p) = placement {
         lines.extend([
             Line {
                 key: "Legal status".into(),
-                value: words(&p.legal_status),
+                value: words(p.legal_status.as_str()),
             },
             Line {
                 key: "Placement".into(),
-                value: words(&p.placement_type),
+                value: words(p.placement_type.as_str()),
             },
             Line {
                 key: "Responsible authority".into(),
@@ -223,15 +259,9 @@ pub fn profile(state: &AppState, file: &store::ChildFile) -> Vec<Line> {
             },
         ]);
     }
-    let facts: Value = serde_json::from_str(&file.child.facts).unwrap_or(Value::Null);
-    for (key, field) in [("Flags", "flags"), ("Concerns", "concerns")] {
-        let list: Vec<String> = facts[field]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .map(words)
-            .collect();
+    let facts = Facts::of(child);
+    for (key, list) in [("Flags", &facts.flags), ("Concerns", &facts.concerns)] {
+        let list: Vec<String> = list.iter().map(|s| words(s)).collect();
         lines.push(Line {
             key: key.into(),
             value: if list.is_empty() {
@@ -248,7 +278,7 @@ pub fn profile(state: &AppState, file: &store::ChildFile) -> Vec<Line> {
 pub async fn page(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<i64>,
+    Path(id): Path<ChildId>,
 ) -> Result<Response, PageError> {
     render(&state, &viewer, id, StatusCode::OK, FormErrors::default()).await
 }
@@ -257,44 +287,35 @@ pub async fn page(
 pub async fn render(
     state: &AppState,
     viewer: &Viewer,
-    id: i64,
+    id: ChildId,
     status: StatusCode,
     errors: FormErrors,
 ) -> Result<Response, PageError> {
     let now = state.now();
-    let file = state
-        .store
-        .child_file(id)
+    let scope: ChildScope<'_> = state
+        .casework
+        .read_child(&viewer.caller, id, "child", id.get())
+        .await?;
+    let t = state.casework.timeline(&scope).await?;
+    let mut episodes: Vec<EpisodeRow> = state
+        .casework
+        .child_episodes(&scope)
         .await?
-        .ok_or_else(ApiError::not_found)?;
-    audited_file_read(state, &viewer.caller, &file, "child").await?;
-    let obligations = if file.placement.is_some() && !file.episodes.is_empty() {
-        current_obligations(state, &file, now).await?
-    } else {
-        Vec::new()
-    };
-    let facts = episode_facts(state, &file, now);
-    let case = super::caseload::CaseChild {
-        file,
-        facts,
-        obligations,
-    };
-    let mut episodes: Vec<EpisodeRow> = case
-        .facts
         .iter()
-        .map(|f| EpisodeRow::new(state, &case, f, now))
+        .map(|e| EpisodeRow::new(state, e, now))
         .collect();
     episodes.reverse();
+    let all_documents = state.casework.documents(&scope).await?;
     let page = ChildPage {
-        chrome: viewer.chrome(case.file.child.name.clone(), "children"),
-        id,
-        name: case.file.child.name.clone(),
-        profile: profile(state, &case.file),
-        documents: documents(state, id).await?,
+        chrome: viewer.chrome(t.child.name.clone(), "children"),
+        id: id.get(),
+        name: t.child.name.clone(),
+        profile: profile(state, &t.child, t.placement.as_ref(), &t.authorities),
+        documents: documents(state, &all_documents),
         episodes,
-        can_open: viewer.caller.role.allows(Permission::OpenEpisode),
-        can_edit: viewer.caller.role.allows(Permission::EditChild),
-        photo: super::photo::info(state, id).await?,
+        can_open: viewer.caller.may(Permission::OpenEpisode),
+        can_edit: viewer.caller.may(Permission::EditChild),
+        photo: super::photo::info(state, &scope).await?,
         errors,
     };
     Ok((status, page).into_response())
@@ -304,19 +325,14 @@ pub async fn render(
 pub async fn open_episode(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<i64>,
+    Path(id): Path<ChildId>,
     Form(form): Form<Fields>,
 ) -> Result<impl IntoResponse, PageError> {
     viewer.check_csrf(form.get("csrf_token"))?;
-    child_access(&state, &viewer.caller, id, Permission::OpenEpisode).await?;
-    let now = state.now();
-    let episode = state
-        .store
-        .open_episode(
-            id,
-            micros(now),
-            &viewer.caller.audit("write", "episode", None, Some(id), now),
-        )
+    let scope = state
+        .casework
+        .change_child(&viewer.caller, id, Permission::OpenEpisode)
         .await?;
+    let episode = state.casework.open_episode(&scope).await?;
     Ok(Redirect::to(&format!("/episodes/{}", episode.id)))
 }

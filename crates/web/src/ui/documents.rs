@@ -1,16 +1,18 @@
 //! Profile documents on the child page: the Philomena profile, trigger plan, pre-incident risk
 //! assessment and history document, each a set of labelled fields; a new version is recorded
-//! through the same function as the API (earlier versions are kept).
+//! through the same use case as the API (earlier versions are kept).
 
 use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Map, Value, json};
 
+use casework::Permission;
+use casework::records::ChildId;
+
 use super::forms::{Fields, FormErrors};
 use super::layout::{PageError, Viewer};
 use crate::AppState;
-use crate::api::children::{NewDocument, store_document};
 
 /// A kind of document: stored name, heading, and its fields (name, label).
 pub struct DocSpec {
@@ -78,10 +80,14 @@ pub fn label(kind: &str, field: &str) -> Option<&'static str> {
 pub async fn create(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<i64>,
+    Path(id): Path<ChildId>,
     Form(form): Form<Fields>,
 ) -> Result<Response, PageError> {
     viewer.check_csrf(form.get("csrf_token"))?;
+    let scope = state
+        .casework
+        .change_child(&viewer.caller, id, Permission::EditChild)
+        .await?;
     let kind = form.text("kind");
     let Some(spec) = DOCUMENTS.iter().find(|d| d.kind == kind) else {
         return Err(crate::error::ApiError::validation("kind", "choose a document").into());
@@ -111,15 +117,9 @@ pub async fn create(
         )
         .await;
     }
-    store_document(
-        &state,
-        &viewer.caller,
-        id,
-        &NewDocument {
-            kind: kind.clone(),
-            body: Value::Object(body),
-        },
-    )
-    .await?;
+    state
+        .casework
+        .add_document(&scope, &kind, &Value::Object(body))
+        .await?;
     Ok(Redirect::to(&format!("/children/{id}#{kind}")).into_response())
 }

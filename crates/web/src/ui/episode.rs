@@ -11,15 +11,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
+use casework::records::{EpisodeId, EventId, EventRecord, MeetingAction, ObligationId, UserId};
+use casework::{Actor, ChildScope, Permission};
+
 use super::event_forms::{self, EVENTS, EventSpec, Kind};
 use super::forms::{Fields, FormErrors};
 use super::layout::{Chrome, PageError, Viewer, countdown, iso, local_input, parse_local, when};
-use super::records::{ObligationRow, current_obligations, episode_facts, risk_tag};
-use crate::access::{Permission, audited_file_read, child_access};
-use crate::api::episodes::record;
-use crate::api::obligations::discharge_obligation;
+use super::records::{ObligationRow, risk_tag};
+use crate::AppState;
 use crate::error::ApiError;
-use crate::{AppState, instant};
 
 /// An event of the timeline.
 pub struct EventLine {
@@ -134,10 +134,10 @@ impl EpisodePage {
 }
 
 /// Status of a meeting action at `now`.
-pub fn action_status(a: &store::MeetingAction, now: Timestamp) -> &'static str {
+pub fn action_status(a: &MeetingAction, now: Timestamp) -> &'static str {
     if a.done_at.is_some() {
         "done"
-    } else if a.due_at.is_some_and(|d| instant(d) < now) {
+    } else if a.due_at.is_some_and(|d| d.timestamp() < now) {
         "overdue"
     } else {
         "open"
@@ -147,14 +147,14 @@ pub fn action_status(a: &store::MeetingAction, now: Timestamp) -> &'static str {
 /// A meeting action (of a meeting of `episode`) as a row.
 pub fn action_row(
     state: &AppState,
-    a: &store::MeetingAction,
+    a: &MeetingAction,
     episode: (i64, &str),
     now: Timestamp,
 ) -> ActionRow {
-    let due = a.due_at.map(instant);
+    let due = a.due_at.map(|d| d.timestamp());
     ActionRow {
-        id: a.id,
-        meeting_id: a.meeting_id,
+        id: a.id.get(),
+        meeting_id: a.meeting_id.get(),
         episode_id: episode.0,
         child_name: episode.1.to_owned(),
         description: a.description.clone(),
@@ -189,95 +189,73 @@ fn details(body: &Value) -> String {
 }
 
 /// The events of one episode in time order, corrections marked, with who recorded them.
-pub async fn timeline(
+pub fn timeline(
     state: &AppState,
-    file: &store::ChildFile,
-    id: i64,
-) -> Result<Vec<EventLine>, ApiError> {
-    let corrected: Vec<i64> = file
-        .events
-        .iter()
-        .filter_map(|e| e.corrects_event_id)
-        .collect();
-    let mut names: HashMap<i64, String> = HashMap::new();
-    let mut timeline = Vec::new();
-    let mut events: Vec<&store::EventRecord> =
-        file.events.iter().filter(|e| e.episode_id == id).collect();
+    events: &[EventRecord],
+    names: &HashMap<UserId, String>,
+) -> Vec<EventLine> {
+    let corrected: Vec<EventId> = events.iter().filter_map(|e| e.corrects_event_id).collect();
+    let mut events: Vec<&EventRecord> = events.iter().collect();
     events.sort_by_key(|e| (e.at, e.id));
-    for e in events {
-        if let std::collections::hash_map::Entry::Vacant(v) = names.entry(e.recorded_by) {
-            let user = state.store.user(e.recorded_by).await?;
-            v.insert(user.map(|u| u.display_name).unwrap_or_default());
-        }
-        let body: Value = serde_json::from_str(&e.body).unwrap_or(Value::Null);
-        timeline.push(EventLine {
-            at: when(state, instant(e.at)),
-            title: event_forms::title(body["type"].as_str().unwrap_or_default()).to_owned(),
-            details: details(&body),
-            recorded: format!(
-                "{}, {}",
-                names.get(&e.recorded_by).map_or("", String::as_str),
-                when(state, instant(e.recorded_at))
-            ),
-            corrected: corrected.contains(&e.id),
-        });
-    }
-    Ok(timeline)
+    events
+        .into_iter()
+        .map(|e| {
+            let body: Value = serde_json::from_str(&e.body).unwrap_or(Value::Null);
+            EventLine {
+                at: when(state, e.at),
+                title: event_forms::title(body["type"].as_str().unwrap_or_default()).to_owned(),
+                details: details(&body),
+                recorded: format!(
+                    "{}, {}",
+                    names.get(&e.recorded_by).map_or("", String::as_str),
+                    when(state, e.recorded_at)
+                ),
+                corrected: corrected.contains(&e.id),
+            }
+        })
+        .collect()
 }
 
 /// Renders the episode page, with a form's errors and values after a failed post.
 async fn render(
     state: &AppState,
     viewer: &Viewer,
-    id: i64,
+    id: EpisodeId,
     status: StatusCode,
     errors: FormErrors,
     open_form: &str,
     values: HashMap<String, String>,
 ) -> Result<Response, PageError> {
     let now = state.now();
-    let episode = state
-        .store
-        .episode(id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let file = state
-        .store
-        .child_file(episode.child_id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    audited_file_read(state, &viewer.caller, &file, "episode").await?;
-    let facts = episode_facts(state, &file, now);
-    let fact = facts.iter().find(|f| f.episode_id == id);
-    let obligations = if file.placement.is_some() {
-        current_obligations(state, &file, now).await?
-    } else {
-        Vec::new()
-    };
-    let obligations = obligations
+    let (scope, episode) = state
+        .casework
+        .read_episode(&viewer.caller, id, "episode")
+        .await?;
+    let r = state.casework.episode_record(&scope, &episode).await?;
+    let child_name = &r.child.name;
+    let obligations = r
+        .obligations
         .iter()
-        .filter(|o| o.episode_id == id)
-        .map(|o| ObligationRow::new(state, o, &file.child.name, now))
+        .map(|o| ObligationRow::new(state, o, child_name, now))
         .collect();
-    let meetings = state.store.meetings(id).await?;
-    let interviews = state.store.interviews(id).await?;
-    let mut linked: Vec<Linked> = meetings
+    let mut linked: Vec<Linked> = r
+        .meetings
         .iter()
         .map(|m| Linked {
             href: format!("/meetings/{}", m.id),
             text: format!(
                 "{} meeting, {}",
-                super::forms::capitalised(&super::child::words(&m.meeting_type)),
-                when(state, instant(m.held_at))
+                super::forms::capitalised(&super::child::words(m.meeting_type.as_str())),
+                when(state, m.held_at)
             ),
         })
         .collect();
-    linked.extend(interviews.iter().map(|i| Linked {
+    linked.extend(r.interviews.iter().map(|i| Linked {
         href: format!("/interviews/{}", i.id),
         text: format!(
             "Return interview {}, {}{}",
-            super::child::words(&i.outcome),
-            when(state, instant(i.at)),
+            super::child::words(i.outcome.as_str()),
+            when(state, i.at),
             if i.signed_off_at.is_some() {
                 " (signed off)"
             } else {
@@ -285,20 +263,21 @@ async fn render(
             }
         ),
     }));
-    let actions = meetings
+    let actions = r
+        .meetings
         .iter()
         .flat_map(|m| m.actions.iter())
-        .map(|a| action_row(state, a, (id, &file.child.name), now))
+        .map(|a| action_row(state, a, (id.get(), child_name), now))
         .collect();
-    let timeline = timeline(state, &file, id).await?;
+    let fact = r.status.as_ref().map(|e| &e.status);
     let (risk, risk_class) = risk_tag(fact.and_then(|f| f.risk));
-    let since = fact.map_or(instant(episode.opened_at), |f| f.since);
-    let found = fact.and_then(|f| f.found);
+    let since = fact.map_or(episode.opened_at, |f| f.since).timestamp();
+    let found = fact.and_then(|f| f.found_at).map(|t| t.timestamp());
     let page = EpisodePage {
-        chrome: viewer.chrome(format!("{}: episode", file.child.name), ""),
-        id,
-        child_id: file.child.id,
-        child_name: file.child.name.clone(),
+        chrome: viewer.chrome(format!("{child_name}: episode"), ""),
+        id: id.get(),
+        child_id: r.child.id.get(),
+        child_name: child_name.clone(),
         missing: fact.is_none_or(|f| f.missing),
         risk,
         risk_class,
@@ -308,13 +287,13 @@ async fn render(
         obligations,
         actions,
         linked,
-        timeline,
+        timeline: timeline(state, &r.events, &r.names),
         events: EVENTS,
         errors,
         open_form: open_form.to_owned(),
         values,
         now_local: local_input(state, now),
-        can_record: viewer.caller.role.allows(Permission::RecordEvent),
+        can_record: viewer.caller.may(Permission::RecordEvent),
     };
     Ok((status, page).into_response())
 }
@@ -323,7 +302,7 @@ async fn render(
 pub async fn page(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<i64>,
+    Path(id): Path<EpisodeId>,
 ) -> Result<Response, PageError> {
     render(
         &state,
@@ -337,20 +316,15 @@ pub async fn page(
     .await
 }
 
-/// The episode the caller may act on with `p` (404 when it is not theirs to see).
-pub async fn episode_for(
+/// The episode the actor may act on with `p`, and leave to change it (404 when it is not
+/// theirs to see).
+pub async fn episode_for<'a>(
     state: &AppState,
-    viewer: &Viewer,
-    id: i64,
+    actor: &'a Actor,
+    id: EpisodeId,
     p: Permission,
-) -> Result<store::Episode, PageError> {
-    let episode = state
-        .store
-        .episode(id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    child_access(state, &viewer.caller, episode.child_id, p).await?;
-    Ok(episode)
+) -> Result<(ChildScope<'a>, casework::records::Episode), PageError> {
+    Ok(state.casework.change_episode(actor, id, p).await?)
 }
 
 /// `POST /episodes/{id}/events`: records one event from its form. Errors come back on the same
@@ -358,11 +332,11 @@ pub async fn episode_for(
 pub async fn record_event(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<i64>,
+    Path(id): Path<EpisodeId>,
     Form(form): Form<Fields>,
 ) -> Result<Response, PageError> {
     viewer.check_csrf(form.get("csrf_token"))?;
-    let episode = episode_for(&state, &viewer, id, Permission::RecordEvent).await?;
+    let (scope, episode) = episode_for(&state, &viewer.caller, id, Permission::RecordEvent).await?;
     let kind = form.text("event_type");
     let Some(spec) = event_forms::spec(&kind) else {
         return Err(ApiError::validation("event_type", "choose a kind of event").into());
@@ -381,9 +355,13 @@ pub async fn record_event(
             "at": iso(&state, at), "type": kind, "data": data,
             "satisfies": event_forms::satisfies(&form),
         });
-        match record(&state, &viewer.caller, &episode, event, None, None).await {
+        match state
+            .casework
+            .record_event(&scope, &episode, &event, None, None)
+            .await
+        {
             Ok(_) => return Ok(Redirect::to(&format!("/episodes/{id}")).into_response()),
-            Err(e) => errors = FormErrors::from_api(e, &format!("{kind}-"))?,
+            Err(e) => errors = FormErrors::from_api(e.into(), &format!("{kind}-"))?,
         }
     }
     render(
@@ -403,30 +381,30 @@ pub async fn record_event(
 pub async fn discharge(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<i64>,
+    Path(id): Path<ObligationId>,
     Form(form): Form<Fields>,
 ) -> Result<Response, PageError> {
     viewer.check_csrf(form.get("csrf_token"))?;
     let note = form.text("note");
     let back = form.return_to("/my-work");
-    let obligation = state
-        .store
-        .obligation(id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    match discharge_obligation(&state, &viewer.caller, id, &note, None).await {
+    match state
+        .casework
+        .discharge(&viewer.caller, id, &note, None)
+        .await
+    {
         Ok(_) => Ok(Redirect::to(&back).into_response()),
-        Err(e) => {
-            let errors = FormErrors::from_api(e, "")?;
+        Err(e) if e.code() == casework::Code::ValidationFailed => {
             // The note is the only field: name the input of this row.
             let mut named = FormErrors::default();
-            for err in errors.0 {
-                named.add(format!("note-{id}"), err.message);
-            }
+            named.add(format!("note-{id}"), e.message());
+            let episode = state
+                .casework
+                .obligation_episode(&viewer.caller, id)
+                .await?;
             render(
                 &state,
                 &viewer,
-                obligation.episode_id,
+                episode,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 named,
                 "",
@@ -434,5 +412,6 @@ pub async fn discharge(
             )
             .await
         }
+        Err(e) => Err(e.into()),
     }
 }

@@ -10,14 +10,15 @@ use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
+use casework::records::{EpisodeId, InterviewId};
+use casework::{ChildScope, InterviewInput, Permission};
+
 use super::episode::episode_for;
 use super::event_forms::satisfies;
 use super::forms::{Fields, FormErrors};
 use super::layout::{Chrome, PageError, Viewer, iso, local_input, option_label, parse_local, when};
-use crate::access::{Permission, audited_read};
-use crate::api::meetings::{InterviewBody, sign_off_interview, store_interview};
+use crate::AppState;
 use crate::error::ApiError;
-use crate::{AppState, instant};
 
 /// Outcomes, as stored and as people say them.
 const OUTCOMES: &[(&str, &str)] = &[
@@ -52,30 +53,28 @@ impl NewInterview {
     }
 }
 
-/// A child's name (empty if unknown), for page captions.
-pub async fn child_name(state: &AppState, child_id: i64) -> Result<String, ApiError> {
-    Ok(state
-        .store
-        .child(child_id)
-        .await?
-        .map(|c| c.name)
-        .unwrap_or_default())
+/// The name of the child of a scope, for page captions.
+pub async fn child_name(state: &AppState, scope: &ChildScope<'_>) -> Result<String, ApiError> {
+    Ok(state.casework.child_record(scope).await?.0.name)
 }
 
 /// `GET /episodes/{id}/interviews/new`.
 pub async fn new(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<i64>,
+    Path(id): Path<EpisodeId>,
 ) -> Result<Response, PageError> {
-    let episode = episode_for(&state, &viewer, id, Permission::RecordInterview).await?;
-    audited_read(&state, &viewer.caller, episode.child_id, "episode", id).await?;
+    viewer.caller.require(Permission::RecordInterview)?;
+    let (scope, _) = state
+        .casework
+        .read_episode(&viewer.caller, id, "episode")
+        .await?;
     let mut values = HashMap::new();
     values.insert("at".to_owned(), local_input(&state, state.now()));
     Ok(NewInterview {
         chrome: viewer.chrome("Record a return interview", ""),
-        episode_id: id,
-        child_name: child_name(&state, episode.child_id).await?,
+        episode_id: id.get(),
+        child_name: child_name(&state, &scope).await?,
         errors: FormErrors::default(),
         values,
         outcomes: OUTCOMES,
@@ -88,11 +87,12 @@ pub async fn new(
 pub async fn create(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<i64>,
+    Path(id): Path<EpisodeId>,
     Form(form): Form<Fields>,
 ) -> Result<Response, PageError> {
     viewer.check_csrf(form.get("csrf_token"))?;
-    let episode = episode_for(&state, &viewer, id, Permission::RecordInterview).await?;
+    let (scope, episode) =
+        episode_for(&state, &viewer.caller, id, Permission::RecordInterview).await?;
     let mut errors = FormErrors::default();
     let outcome = form.text("outcome");
     if !OUTCOMES.iter().any(|(o, _)| *o == outcome) {
@@ -106,7 +106,7 @@ pub async fn create(
         errors.add("interviewer", "Enter who offered or held the interview");
     }
     if let (true, Some(at)) = (errors.is_empty(), at) {
-        let body = InterviewBody {
+        let body = InterviewInput {
             outcome,
             at: iso(&state, at),
             interviewer: form.text("interviewer"),
@@ -116,17 +116,21 @@ pub async fn create(
             disclosures: form.text("disclosures"),
             satisfies: satisfies(&form),
         };
-        match store_interview(&state, &viewer.caller, &episode, &body).await {
-            Ok((i, _)) => return Ok(Redirect::to(&format!("/interviews/{}", i.id)).into_response()),
-            Err(e) => errors = FormErrors::from_api(e, "")?,
+        match state
+            .casework
+            .record_interview(&scope, &episode, &body)
+            .await
+        {
+            Ok(i) => return Ok(Redirect::to(&format!("/interviews/{}", i.id)).into_response()),
+            Err(e) => errors = FormErrors::from_api(e.into(), "")?,
         }
     }
     Ok((
         StatusCode::UNPROCESSABLE_ENTITY,
         NewInterview {
             chrome: viewer.chrome("Record a return interview", ""),
-            episode_id: id,
-            child_name: child_name(&state, episode.child_id).await?,
+            episode_id: id.get(),
+            child_name: child_name(&state, &scope).await?,
             errors,
             values: form.values(),
             outcomes: OUTCOMES,
@@ -159,48 +163,41 @@ struct InterviewPage {
 pub async fn page(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<i64>,
+    Path(id): Path<InterviewId>,
 ) -> Result<Response, PageError> {
-    let interview = state
-        .store
-        .interview(id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let episode = episode_for(&state, &viewer, interview.episode_id, Permission::ReadChild).await?;
-    audited_read(&state, &viewer.caller, episode.child_id, "interview", id).await?;
+    let (scope, episode, interview) = state.casework.read_interview(&viewer.caller, id).await?;
     let signer = match interview.signed_off_by {
-        Some(u) => state.store.user(u).await?.map(|u| u.display_name),
+        Some(u) => state.casework.user_name(u).await?,
         None => None,
     };
-    let role = viewer.caller.role;
+    let caller = &viewer.caller;
+    let outcome = interview.outcome.as_str();
     Ok(InterviewPage {
         chrome: viewer.chrome("Return interview", ""),
-        id,
-        episode_id: episode.id,
-        child_name: child_name(&state, episode.child_id).await?,
+        id: id.get(),
+        episode_id: episode.id.get(),
+        child_name: child_name(&state, &scope).await?,
         version: interview.version,
-        outcome: option_label(OUTCOMES, &interview.outcome)
-            .map_or(interview.outcome.clone(), str::to_owned),
-        at: when(&state, instant(interview.at)),
+        outcome: option_label(OUTCOMES, outcome).map_or(outcome.to_owned(), str::to_owned),
+        at: when(&state, interview.at),
         interviewer: interview.interviewer.clone(),
         mode: interview
             .mode
-            .as_deref()
-            .and_then(|m| option_label(MODES, m))
+            .and_then(|m| option_label(MODES, m.as_str()))
             .map_or(String::new(), str::to_owned),
         push_factors: interview.push_factors.clone(),
         pull_factors: interview.pull_factors.clone(),
-        disclosures: role
-            .allows(Permission::ReadDisclosures)
+        disclosures: caller
+            .may(Permission::ReadDisclosures)
             .then(|| interview.disclosures.clone()),
         signed_off: interview.signed_off_at.map(|t| {
             format!(
                 "Signed off by {} on {}",
                 signer.unwrap_or_default(),
-                when(&state, instant(t))
+                when(&state, t)
             )
         }),
-        can_sign_off: role.allows(Permission::SignOff) && interview.signed_off_at.is_none(),
+        can_sign_off: caller.may(Permission::SignOff) && interview.signed_off_at.is_none(),
     }
     .into_response())
 }
@@ -210,7 +207,7 @@ pub async fn page(
 pub async fn sign_off(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<i64>,
+    Path(id): Path<InterviewId>,
     Form(form): Form<Fields>,
 ) -> Result<Response, PageError> {
     viewer.check_csrf(form.get("csrf_token"))?;
@@ -218,6 +215,9 @@ pub async fn sign_off(
         .get("version")
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| ApiError::validation("version", "reload the page and try again"))?;
-    sign_off_interview(&state, &viewer.caller, id, version).await?;
+    state
+        .casework
+        .sign_off_interview(&viewer.caller, id, version)
+        .await?;
     Ok(Redirect::to(&format!("/interviews/{id}")).into_response())
 }

@@ -4,14 +4,16 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 
+use casework::accounts::csrf_matches;
+
 use crate::AppState;
-use crate::auth::{Caller, cookie_session, csrf_matches};
+use crate::auth::{Caller, cookie_session};
 use crate::error::ApiError;
 
 /// The signed-in user of an HTML request, with the session's CSRF token for the forms.
@@ -29,13 +31,10 @@ impl FromRequestParts<AppState> for Viewer {
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
-        let remote_addr = parts
-            .extensions
-            .get::<ConnectInfo<std::net::SocketAddr>>()
-            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
-        match cookie_session(state, &parts.headers, remote_addr).await? {
-            Some((caller, csrf)) => Ok(Viewer {
-                caller,
+        let remote_addr = crate::auth::remote_addr(parts);
+        match cookie_session(state, &parts.headers, &remote_addr).await? {
+            Some((actor, csrf)) => Ok(Viewer {
+                caller: Caller(actor),
                 csrf,
                 now: iso(state, state.now()),
             }),
@@ -59,8 +58,8 @@ impl Viewer {
         Chrome {
             title: title.into(),
             nav,
-            user: Some(self.caller.user.display_name.clone()),
-            role: role_label(self.caller.role.as_str()).to_owned(),
+            user: Some(self.caller.user().display_name.clone()),
+            role: role_label(self.caller.role().as_str()).to_owned(),
             csrf: self.csrf.clone(),
             now: self.now.clone(),
         }
@@ -141,8 +140,8 @@ impl From<ApiError> for PageError {
     }
 }
 
-impl From<store::StoreError> for PageError {
-    fn from(e: store::StoreError) -> Self {
+impl From<casework::CaseError> for PageError {
+    fn from(e: casework::CaseError) -> Self {
         PageError::Api(e.into())
     }
 }
@@ -194,17 +193,18 @@ impl IntoResponse for PageError {
 }
 
 /// An instant as people read it, in Europe/London: `22 November 2026 at 14:05`.
-pub fn when(state: &AppState, t: Timestamp) -> String {
+pub fn when(state: &AppState, t: impl Into<Timestamp>) -> String {
     state
-        .calendar
-        .local(t)
+        .casework
+        .calendar()
+        .local(t.into())
         .strftime("%-d %B %Y at %H:%M")
         .to_string()
 }
 
 /// An instant in ISO-8601 with its Europe/London offset (for `<time datetime>`).
-pub fn iso(state: &AppState, t: Timestamp) -> String {
-    protocol::output::format_instant(&state.calendar, t)
+pub fn iso(state: &AppState, t: impl Into<Timestamp>) -> String {
+    state.format(t)
 }
 
 /// How long until `due` (or how long past it) from `now`, in days, hours and minutes.
@@ -235,7 +235,8 @@ fn span_text(secs: u64) -> String {
 /// The value of a `datetime-local` input for an instant (Europe/London wall clock).
 pub fn local_input(state: &AppState, t: Timestamp) -> String {
     state
-        .calendar
+        .casework
+        .calendar()
         .local(t)
         .strftime("%Y-%m-%dT%H:%M")
         .to_string()
@@ -244,5 +245,5 @@ pub fn local_input(state: &AppState, t: Timestamp) -> String {
 /// Reads a `datetime-local` input as Europe/London wall-clock time.
 pub fn parse_local(state: &AppState, s: &str) -> Option<Timestamp> {
     let dt: jiff::civil::DateTime = s.trim().parse().ok()?;
-    Some(state.calendar.instant(dt))
+    Some(state.casework.calendar().instant(dt))
 }

@@ -10,15 +10,15 @@ use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
+use casework::records::{ActionId, EpisodeId, MeetingId};
+use casework::{ActionInput, Attendee, MeetingInput, Permission};
+
 use super::episode::{ActionRow, action_row, episode_for};
 use super::event_forms::satisfies;
 use super::forms::{Fields, FormErrors};
 use super::interview::child_name;
 use super::layout::{Chrome, PageError, Viewer, iso, local_input, option_label, parse_local, when};
-use crate::access::{Permission, audited_read};
-use crate::api::meetings::{ActionItem, Attendee, MeetingBody, store_meeting};
-use crate::error::ApiError;
-use crate::{AppState, instant, micros};
+use crate::AppState;
 
 /// Meeting types (timeline v1 vocabulary) and how people say them.
 const TYPES: &[(&str, &str)] = &[
@@ -72,17 +72,20 @@ impl NewMeeting {
 pub async fn new(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<i64>,
+    Path(id): Path<EpisodeId>,
 ) -> Result<Response, PageError> {
-    let episode = episode_for(&state, &viewer, id, Permission::RecordEvent).await?;
-    audited_read(&state, &viewer.caller, episode.child_id, "episode", id).await?;
+    viewer.caller.require(Permission::RecordEvent)?;
+    let (scope, _) = state
+        .casework
+        .read_episode(&viewer.caller, id, "episode")
+        .await?;
     let mut values = HashMap::new();
     values.insert("held_at".to_owned(), local_input(&state, state.now()));
     values.insert("face_to_face".to_owned(), "yes".to_owned());
     Ok(NewMeeting {
         chrome: viewer.chrome("Record a meeting", ""),
-        episode_id: id,
-        child_name: child_name(&state, episode.child_id).await?,
+        episode_id: id.get(),
+        child_name: child_name(&state, &scope).await?,
         errors: FormErrors::default(),
         values,
         types: TYPES,
@@ -111,11 +114,11 @@ fn attendees(text: &str) -> Vec<Attendee> {
 pub async fn create(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<i64>,
+    Path(id): Path<EpisodeId>,
     Form(form): Form<Fields>,
 ) -> Result<Response, PageError> {
     viewer.check_csrf(form.get("csrf_token"))?;
-    let episode = episode_for(&state, &viewer, id, Permission::RecordEvent).await?;
+    let (scope, episode) = episode_for(&state, &viewer.caller, id, Permission::RecordEvent).await?;
     let mut errors = FormErrors::default();
     let meeting_type = form.text("meeting_type");
     if !TYPES.iter().any(|(t, _)| *t == meeting_type) {
@@ -161,14 +164,14 @@ pub async fn create(
             Some(Some(t)) => Some(iso(&state, t)),
             None => None,
         };
-        actions.push(ActionItem {
+        actions.push(ActionInput {
             description: description.unwrap_or_default(),
             owner: owner.unwrap_or_default(),
             due,
         });
     }
     if let (true, Some(held)) = (errors.is_empty(), held) {
-        let body = MeetingBody {
+        let body = MeetingInput {
             meeting_type,
             held_at: iso(&state, held),
             chair: form.text("chair"),
@@ -178,17 +181,17 @@ pub async fn create(
             actions,
             satisfies: satisfies(&form),
         };
-        match store_meeting(&state, &viewer.caller, &episode, &body).await {
-            Ok((m, _)) => return Ok(Redirect::to(&format!("/meetings/{}", m.id)).into_response()),
-            Err(e) => errors = FormErrors::from_api(e, "")?,
+        match state.casework.record_meeting(&scope, &episode, &body).await {
+            Ok(m) => return Ok(Redirect::to(&format!("/meetings/{}", m.id)).into_response()),
+            Err(e) => errors = FormErrors::from_api(e.into(), "")?,
         }
     }
     Ok((
         StatusCode::UNPROCESSABLE_ENTITY,
         NewMeeting {
             chrome: viewer.chrome("Record a meeting", ""),
-            episode_id: id,
-            child_name: child_name(&state, episode.child_id).await?,
+            episode_id: id.get(),
+            child_name: child_name(&state, &scope).await?,
             errors,
             values: form.values(),
             types: TYPES,
@@ -217,32 +220,26 @@ struct MeetingPage {
 pub async fn page(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<i64>,
+    Path(id): Path<MeetingId>,
 ) -> Result<Response, PageError> {
-    let meeting = state
-        .store
-        .meeting(id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let episode = episode_for(&state, &viewer, meeting.episode_id, Permission::ReadChild).await?;
-    audited_read(&state, &viewer.caller, episode.child_id, "meeting", id).await?;
+    let (_scope, episode, meeting) = state.casework.read_meeting(&viewer.caller, id).await?;
     let now = state.now();
+    let kind = meeting.meeting_type.as_str();
     Ok(MeetingPage {
         chrome: viewer.chrome("Meeting", ""),
-        id,
-        episode_id: episode.id,
-        title: option_label(TYPES, &meeting.meeting_type)
-            .map_or(meeting.meeting_type.clone(), str::to_owned),
-        held: when(&state, instant(meeting.held_at)),
+        id: id.get(),
+        episode_id: episode.id.get(),
+        title: option_label(TYPES, kind).map_or(kind.to_owned(), str::to_owned),
+        held: when(&state, meeting.held_at),
         chair: meeting.chair.clone(),
         attendees: serde_json::from_str(&meeting.attendees).unwrap_or_default(),
         decisions: meeting.decisions.clone(),
         actions: meeting
             .actions
             .iter()
-            .map(|a| action_row(&state, a, (episode.id, ""), now))
+            .map(|a| action_row(&state, a, (episode.id.get(), ""), now))
             .collect(),
-        can_complete: viewer.caller.role.allows(Permission::RecordEvent),
+        can_complete: viewer.caller.may(Permission::RecordEvent),
     }
     .into_response())
 }
@@ -251,36 +248,11 @@ pub async fn page(
 pub async fn complete(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<i64>,
+    Path(id): Path<ActionId>,
     Form(form): Form<Fields>,
 ) -> Result<Response, PageError> {
     viewer.check_csrf(form.get("csrf_token"))?;
-    let action = state
-        .store
-        .meeting_action(id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let meeting = state
-        .store
-        .meeting(action.meeting_id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let episode = episode_for(&state, &viewer, meeting.episode_id, Permission::RecordEvent).await?;
-    let now = state.now();
-    state
-        .store
-        .complete_action(
-            id,
-            micros(now),
-            &viewer.caller.audit(
-                "write",
-                "meeting_action",
-                Some(id),
-                Some(episode.child_id),
-                now,
-            ),
-        )
-        .await?;
-    let back = form.return_to(&format!("/meetings/{}", meeting.id));
+    let (action, _) = state.casework.complete_action(&viewer.caller, id).await?;
+    let back = form.return_to(&format!("/meetings/{}", action.meeting_id));
     Ok(Redirect::to(&back).into_response())
 }

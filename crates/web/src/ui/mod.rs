@@ -3,7 +3,6 @@
 //! services as the API: `access` for children, the store, and the engine for obligations.
 
 mod assets;
-mod caseload;
 mod child;
 mod documents;
 mod episode;

@@ -5,45 +5,19 @@
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use jiff::Timestamp;
-use protocol::duration::ProtocolDuration;
+use casework::children::MAX_PHOTO_BYTES;
+use casework::records::ChildId;
+use casework::{ChildScope, Code, Permission};
 
 use super::forms::FormErrors;
 use super::layout::{PageError, Viewer};
-use crate::access::{Permission, audited_read, child_access};
+use crate::AppState;
 use crate::error::ApiError;
-use crate::{AppState, micros};
-
-/// The largest photo accepted.
-pub const MAX_BYTES: usize = 5 * 1024 * 1024;
 
 /// The request body limit of the upload route: room for a photo at the limit plus the form, so
 /// a photo a little too large gets the form's own error rather than a bare 413.
 pub fn body_limit() -> DefaultBodyLimit {
-    DefaultBodyLimit::max(MAX_BYTES + 1024 * 1024)
-}
-
-/// The content type of a JPEG or PNG image, by its magic bytes.
-pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
-    } else if bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
-        Some("image/png")
-    } else {
-        None
-    }
-}
-
-/// Whether a photo taken on `taken_on` is more than 3 calendar months old at `now` (Europe/London
-/// wall clock, month-end clamping: the protocols' month, C3).
-pub fn is_old(state: &AppState, taken_on: &str, now: Timestamp) -> bool {
-    let Ok(date) = taken_on.parse::<jiff::civil::Date>() else {
-        return false;
-    };
-    let taken = state
-        .calendar
-        .instant(date.to_datetime(jiff::civil::Time::midnight()));
-    state.calendar.add(taken, ProtocolDuration::Months(3)) < now
+    DefaultBodyLimit::max(MAX_PHOTO_BYTES + 1024 * 1024)
 }
 
 /// What the child page shows of the latest photo.
@@ -57,19 +31,18 @@ pub struct PhotoInfo {
 }
 
 /// The latest photo's details for the child page.
-pub async fn info(state: &AppState, child_id: i64) -> Result<Option<PhotoInfo>, ApiError> {
-    let now = state.now();
+pub async fn info(state: &AppState, scope: &ChildScope<'_>) -> Result<Option<PhotoInfo>, ApiError> {
     Ok(state
-        .store
-        .latest_photo(child_id)
+        .casework
+        .latest_photo(scope)
         .await?
         .map(|p| PhotoInfo {
             taken: p
                 .taken_on
                 .parse::<jiff::civil::Date>()
                 .map_or(p.taken_on.clone(), |d| d.strftime("%-d %B %Y").to_string()),
-            old: is_old(state, &p.taken_on, now),
-            version: p.id,
+            old: state.casework.photo_is_old(&p.taken_on),
+            version: p.id.get(),
         }))
 }
 
@@ -77,12 +50,15 @@ pub async fn info(state: &AppState, child_id: i64) -> Result<Option<PhotoInfo>, 
 pub async fn get(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<i64>,
+    Path(id): Path<ChildId>,
 ) -> Result<Response, PageError> {
-    audited_read(&state, &viewer.caller, id, "photo", id).await?;
+    let scope = state
+        .casework
+        .read_child(&viewer.caller, id, "photo", id.get())
+        .await?;
     let photo = state
-        .store
-        .latest_photo(id)
+        .casework
+        .latest_photo(&scope)
         .await?
         .ok_or_else(ApiError::not_found)?;
     Ok((
@@ -101,7 +77,7 @@ pub async fn get(
 pub async fn upload(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<i64>,
+    Path(id): Path<ChildId>,
     mut multipart: Multipart,
 ) -> Result<Response, PageError> {
     let (mut csrf, mut bytes, mut taken_on) = (None, None, String::new());
@@ -129,54 +105,22 @@ pub async fn upload(
         }
     }
     viewer.check_csrf(csrf.as_deref())?;
-    child_access(&state, &viewer.caller, id, Permission::EditChild).await?;
-    let now = state.now();
-    let bytes = bytes.filter(|b| !b.is_empty());
-    let content_type = match &bytes {
-        _ if errors.of("photo-file").is_some() => None,
-        None => {
-            errors.add("photo-file", "Choose a photo");
-            None
-        }
-        Some(b) if b.len() > MAX_BYTES => {
-            errors.add("photo-file", "The photo must be 5 MB or less");
-            None
-        }
-        Some(b) => match image_type(b) {
-            Some(t) => Some(t),
-            None => {
-                errors.add("photo-file", "The photo must be a JPEG or PNG");
-                None
+    let scope = state
+        .casework
+        .change_child(&viewer.caller, id, Permission::EditChild)
+        .await?;
+    if errors.is_empty() {
+        let bytes = bytes.unwrap_or_default();
+        match state.casework.add_photo(&scope, &bytes, &taken_on).await {
+            Ok(_) => return Ok(Redirect::to(&format!("/children/{id}#photo")).into_response()),
+            Err(e) if e.code() == Code::ValidationFailed => {
+                for (field, message) in e.problems() {
+                    let field = if field == "photo" { "photo-file" } else { "taken_on" };
+                    errors.add(field, message);
+                }
             }
-        },
-    };
-    match taken_on.parse::<jiff::civil::Date>() {
-        Err(_) => errors.add(
-            "taken_on",
-            "Enter the date the photo was taken, for example 2026-10-27",
-        ),
-        Ok(d) if d > state.calendar.local_date(now) => errors.add(
-            "taken_on",
-            "The date the photo was taken must be today or in the past",
-        ),
-        Ok(_) => {}
-    }
-    if let (true, Some(bytes), Some(content_type)) = (errors.is_empty(), bytes, content_type) {
-        state
-            .store
-            .add_photo(
-                id,
-                &store::NewPhoto {
-                    content_type: content_type.to_owned(),
-                    bytes: bytes.to_vec(),
-                    taken_on,
-                    uploaded_by: viewer.caller.user.id,
-                    uploaded_at: micros(now),
-                },
-                &viewer.caller.audit("write", "photo", None, Some(id), now),
-            )
-            .await?;
-        return Ok(Redirect::to(&format!("/children/{id}#photo")).into_response());
+            Err(e) => return Err(e.into()),
+        }
     }
     super::child::render(
         &state,

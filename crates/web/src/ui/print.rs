@@ -8,13 +8,13 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 
+use casework::records::{ChildId, EpisodeId};
+
 use super::child::{Doc, Line, documents, profile};
-use super::episode::{EventLine, episode_for, timeline};
+use super::episode::{EventLine, timeline};
 use super::layout::{Chrome, PageError, Viewer, when};
-use super::records::{ObligationRow, current_obligations, episode_facts, risk_tag};
-use crate::access::{Permission, audited_file_read};
-use crate::error::ApiError;
-use crate::{AppState, instant};
+use super::records::{ObligationRow, risk_tag};
+use crate::AppState;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "print.html")]
@@ -43,31 +43,25 @@ fn line(key: &str, value: impl Into<String>) -> Line {
 async fn episode_document(
     state: &AppState,
     viewer: &Viewer,
-    id: i64,
+    id: EpisodeId,
     title: &str,
     purpose: &str,
 ) -> Result<Response, PageError> {
-    let episode = episode_for(state, viewer, id, Permission::ReadChild).await?;
-    let file = state
-        .store
-        .child_file(episode.child_id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    audited_file_read(state, &viewer.caller, &file, "print").await?;
+    let (scope, episode) = state
+        .casework
+        .read_episode(&viewer.caller, id, "print")
+        .await?;
+    let r = state.casework.episode_record(&scope, &episode).await?;
+    let t = state.casework.timeline(&scope).await?;
     let now = state.now();
-    let fact = episode_facts(state, &file, now)
-        .into_iter()
-        .find(|f| f.episode_id == id);
-    let obligations = current_obligations(state, &file, now)
-        .await?
+    let fact = r.status.as_ref().map(|e| &e.status);
+    let obligations = r
+        .obligations
         .iter()
-        .filter(|o| o.episode_id == id)
-        .map(|o| ObligationRow::new(state, o, &file.child.name, now))
+        .map(|o| ObligationRow::new(state, o, &r.child.name, now))
         .collect();
-    let since = fact
-        .as_ref()
-        .map_or(instant(episode.opened_at), |f| f.since);
-    let found = fact.as_ref().and_then(|f| f.found);
+    let since = fact.map_or(episode.opened_at, |f| f.since).timestamp();
+    let found = fact.and_then(|f| f.found_at).map(|t| t.timestamp());
     let incident = vec![
         line("Missing since", format!("{} (UK time)", when(state, since))),
         line(
@@ -81,10 +75,7 @@ async fn episode_document(
             "Hours missing",
             super::layout::hours_since(since, found.unwrap_or(now)).to_string(),
         ),
-        line(
-            "Police risk grading",
-            risk_tag(fact.as_ref().and_then(|f| f.risk)).0,
-        ),
+        line("Police risk grading", risk_tag(fact.and_then(|f| f.risk)).0),
     ];
     let page = PrintPage {
         chrome: viewer.chrome(title, ""),
@@ -93,19 +84,19 @@ async fn episode_document(
         printed: format!(
             "Generated from Homeward on {} (UK time) by {}",
             when(state, now),
-            viewer.caller.user.display_name
+            viewer.caller.user().display_name
         ),
-        child_name: file.child.name.clone(),
-        child_id: file.child.id,
+        child_name: r.child.name.clone(),
+        child_id: r.child.id.get(),
         back: format!("/episodes/{id}"),
-        photo: super::photo::info(state, file.child.id).await?,
+        photo: super::photo::info(state, &scope).await?,
         sections: vec![
             Doc {
                 kind: "",
                 fields: Vec::new(),
                 title: "The child",
                 recorded: String::new(),
-                lines: profile(state, &file),
+                lines: profile(state, &t.child, t.placement.as_ref(), &t.authorities),
             },
             Doc {
                 kind: "",
@@ -116,7 +107,7 @@ async fn episode_document(
             },
         ],
         obligations,
-        timeline: timeline(state, &file, id).await?,
+        timeline: timeline(state, &r.events, &r.names),
     };
     Ok(page.into_response())
 }
@@ -125,7 +116,7 @@ async fn episode_document(
 pub async fn leadership_alert(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<i64>,
+    Path(id): Path<EpisodeId>,
 ) -> Result<Response, PageError> {
     episode_document(
         &state,
@@ -141,7 +132,7 @@ pub async fn leadership_alert(
 pub async fn strategic_notification(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<i64>,
+    Path(id): Path<EpisodeId>,
 ) -> Result<Response, PageError> {
     episode_document(
         &state,
@@ -158,32 +149,34 @@ pub async fn strategic_notification(
 pub async fn police_pack(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<i64>,
+    Path(id): Path<ChildId>,
 ) -> Result<Response, PageError> {
-    let file = state
-        .store
-        .child_file(id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    audited_file_read(&state, &viewer.caller, &file, "print").await?;
+    let scope = state
+        .casework
+        .read_child(&viewer.caller, id, "print", id.get())
+        .await?;
+    let t = state.casework.timeline(&scope).await?;
     let now = state.now();
     let mut sections = vec![Doc {
         kind: "",
         fields: Vec::new(),
         title: "The child",
         recorded: String::new(),
-        lines: profile(&state, &file),
+        lines: profile(&state, &t.child, t.placement.as_ref(), &t.authorities),
     }];
-    sections.extend(documents(&state, id).await?);
-    let facts = episode_facts(&state, &file, now);
-    let history: Vec<Line> = facts
+    sections.extend(documents(&state, &state.casework.documents(&scope).await?));
+    let history: Vec<Line> = state
+        .casework
+        .child_episodes(&scope)
+        .await?
         .iter()
         .rev()
         .take(10)
-        .map(|f| {
+        .map(|e| {
+            let f = &e.status;
             line(
                 &when(&state, f.since),
-                match f.found {
+                match f.found_at {
                     Some(t) => format!("{}; found {}", risk_tag(f.risk).0, when(&state, t)),
                     None => format!("{}; still missing", risk_tag(f.risk).0),
                 },
@@ -204,12 +197,12 @@ pub async fn police_pack(
         printed: format!(
             "Generated from Homeward on {} (UK time) by {}",
             when(&state, now),
-            viewer.caller.user.display_name
+            viewer.caller.user().display_name
         ),
-        child_name: file.child.name.clone(),
-        child_id: id,
+        child_name: t.child.name.clone(),
+        child_id: id.get(),
         back: format!("/children/{id}"),
-        photo: super::photo::info(&state, id).await?,
+        photo: super::photo::info(&state, &scope).await?,
         sections,
         obligations: Vec::new(),
         timeline: Vec::new(),

@@ -1,105 +1,12 @@
-//! What the pages read about a child, computed the same way as the API: episode facts from the
-//! timeline reader, obligations and due instants from the engine (stored so they can be
-//! discharged by ID), nothing recomputed by hand.
+//! How the pages show what the casework layer reads: stored obligations as rows (their rule,
+//! owner and due instant are the engine's; the status is read against now), episodes as rows of
+//! a board, and risk gradings as people say them.
 
+use casework::records::{EpisodeRow as Episode, ObligationRecord, RiskLevel};
 use jiff::Timestamp;
-use store::{ChildFile, ObligationRecord};
 
 use super::layout::{countdown, iso, role_label, when};
-use crate::error::ApiError;
-use crate::{AppState, evaluation, instant, micros};
-
-/// What happened in one stored episode, as the engine reads it.
-pub struct EpisodeFacts {
-    /// Stored episode.
-    pub episode_id: i64,
-    /// Missing (noticed or reported, not yet found) now.
-    pub missing: bool,
-    /// When the absence was noticed (or reported, or the episode opened).
-    pub since: Timestamp,
-    /// When the child was found, if they were.
-    pub found: Option<Timestamp>,
-    /// The latest police risk grading (`high`, `medium`, `low`, `no_apparent_risk`).
-    pub risk: Option<&'static str>,
-    /// When the return interview was held, if it was.
-    pub rhi: Option<Timestamp>,
-}
-
-/// The facts of each stored episode of a file at `now` (episodes without events are missing
-/// from the moment they were opened).
-pub fn episode_facts(state: &AppState, file: &ChildFile, now: Timestamp) -> Vec<EpisodeFacts> {
-    let parsed = evaluation::document(&state.calendar, file, now, None)
-        .ok()
-        .and_then(|doc| {
-            protocol::timeline::parse(&doc.json.to_string(), &state.catalog)
-                .ok()
-                .map(|t| (t, doc.event_episodes))
-        });
-    let mut out: Vec<EpisodeFacts> = file
-        .episodes
-        .iter()
-        .map(|e| EpisodeFacts {
-            episode_id: e.id,
-            missing: e.closed_at.is_none(),
-            since: instant(e.opened_at),
-            found: None,
-            risk: None,
-            rhi: None,
-        })
-        .collect();
-    let Some((timeline, event_episodes)) = parsed else {
-        return out;
-    };
-    let happened = protocol::episode::episodes(&timeline, &state.calendar, now);
-    for ep in &happened.episodes {
-        let Some(stored) = event_episodes.get(ep.events.start) else {
-            continue;
-        };
-        if let Some(f) = out.iter_mut().find(|f| f.episode_id == *stored) {
-            f.since = ep.t_abs.or(ep.t_rep).unwrap_or(ep.t_start);
-            f.found = ep.t_found.filter(|t| *t <= now);
-            f.missing = f.found.is_none();
-            f.risk = ep.latest_grade.map(|(_, r)| r.as_str());
-            f.rhi = ep.t_rhi;
-        }
-    }
-    out
-}
-
-/// The child's obligations open now, as stored records (so they carry IDs to discharge). When
-/// the engine's answer has changed since they were stored (a deadline passed, an escalation
-/// became due), they are recomputed and stored first.
-pub async fn current_obligations(
-    state: &AppState,
-    file: &ChildFile,
-    now: Timestamp,
-) -> Result<Vec<ObligationRecord>, ApiError> {
-    let live = evaluation::recompute(&state.catalog, &state.calendar, file, now)
-        .map_err(|e| ApiError::validation("$", e))?;
-    let stored = state.store.child_obligations(file.child.id).await?;
-    let key = |episode: i64, rule: &str, share: &Option<String>, due: Option<i64>| {
-        (episode, rule.to_owned(), share.clone(), due)
-    };
-    let mut a: Vec<_> = live
-        .iter()
-        .map(|o| key(o.episode_id, &o.rule, &o.share, o.due))
-        .collect();
-    let mut b: Vec<_> = stored
-        .iter()
-        .map(|o| key(o.episode_id, &o.rule, &o.share, o.due))
-        .collect();
-    a.sort();
-    b.sort();
-    if a == b {
-        return Ok(stored);
-    }
-    let (catalog, calendar) = (state.catalog.clone(), state.calendar.clone());
-    let recompute = move |f: &ChildFile| evaluation::recompute(&catalog, &calendar, f, now);
-    Ok(state
-        .store
-        .recompute(file.child.id, micros(now), &recompute)
-        .await?)
-}
+use crate::AppState;
 
 /// An obligation as a row of a page.
 pub struct ObligationRow {
@@ -131,27 +38,28 @@ pub struct ObligationRow {
 
 impl ObligationRow {
     /// The row of a stored obligation at `now`.
-    pub fn new(state: &AppState, o: &ObligationRecord, child_name: &str, now: Timestamp) -> Self {
-        let quote = state
-            .catalog
+    pub fn new(state: &AppState, r: &ObligationRecord, child_name: &str, now: Timestamp) -> Self {
+        let o = &r.obligation;
+        let catalog = state.casework.catalog();
+        let quote = catalog
             .lookup(&o.rule)
-            .map(|k| state.catalog.rule(k).quote.clone())
+            .map(|k| catalog.rule(k).quote.clone())
             .unwrap_or_default();
-        let due = o.due.map(instant);
+        let due = o.due.map(|d| d.timestamp());
         ObligationRow {
-            id: o.id,
+            id: r.id.get(),
             child_name: child_name.to_owned(),
-            episode_id: o.episode_id,
+            episode_id: o.episode_id.get(),
             rule: match &o.share {
                 Some(s) => format!("{}/{s}", o.rule),
                 None => o.rule.clone(),
             },
             action: o.action.clone(),
-            owner: role_label(&o.owner_role).to_owned(),
+            owner: role_label(o.owner_role.map_or("", |r| r.as_str())).to_owned(),
             due: due.map(|d| when(state, d)).unwrap_or_default(),
             due_iso: due.map(|d| iso(state, d)).unwrap_or_default(),
             countdown: due.map(|d| countdown(d, now)).unwrap_or_default(),
-            status: if evaluation::overdue(o.due, now) {
+            status: if casework::evaluation::overdue(o.due, now) {
                 "overdue"
             } else {
                 "open"
@@ -185,23 +93,78 @@ impl ObligationRow {
 }
 
 /// A risk grading as people say it, and its GOV.UK tag colour.
-pub fn risk_tag(risk: Option<&str>) -> (&'static str, &'static str) {
+pub fn risk_tag(risk: Option<RiskLevel>) -> (&'static str, &'static str) {
     match risk {
-        Some("high") => ("High risk", "govuk-tag--red"),
-        Some("medium") => ("Medium risk", "govuk-tag--orange"),
-        Some("low") => ("Low risk", "govuk-tag--yellow"),
-        Some("no_apparent_risk") => ("No apparent risk", "govuk-tag--green"),
-        _ => ("Not graded", "govuk-tag--grey"),
+        Some(RiskLevel::High) => ("High risk", "govuk-tag--red"),
+        Some(RiskLevel::Medium) => ("Medium risk", "govuk-tag--orange"),
+        Some(RiskLevel::Low) => ("Low risk", "govuk-tag--yellow"),
+        Some(RiskLevel::NoApparentRisk) => ("No apparent risk", "govuk-tag--green"),
+        None => ("Not graded", "govuk-tag--grey"),
     }
 }
 
-/// Sort rank of a risk grading: high first, ungraded last.
-pub fn risk_rank(risk: Option<&str>) -> u8 {
-    match risk {
-        Some("high") => 0,
-        Some("medium") => 1,
-        Some("low") => 2,
-        Some("no_apparent_risk") => 3,
-        _ => 4,
+/// An episode as a row of a board.
+pub struct EpisodeRow {
+    /// Child's name.
+    pub child_name: String,
+    /// Episode.
+    pub episode_id: i64,
+    /// Risk, as people say it.
+    pub risk: &'static str,
+    /// Its GOV.UK tag colour.
+    pub risk_class: &'static str,
+    /// Missing since (UK time).
+    pub since: String,
+    /// Whole hours missing (until found, or now).
+    pub hours: i64,
+    /// Whether missing now.
+    pub missing: bool,
+    /// Found (UK time), empty if not.
+    pub found: String,
+    /// Return interview held (UK time), empty if not.
+    pub rhi: String,
+    /// The next deadline of the episode: rule, due (UK time), ISO, countdown, overdue.
+    pub next: Option<NextDue>,
+}
+
+/// The earliest deadline of an episode's open obligations.
+pub struct NextDue {
+    /// Rule ID.
+    pub rule: String,
+    /// Due, UK time.
+    pub due: String,
+    /// Due, ISO-8601.
+    pub due_iso: String,
+    /// "due in …" / "overdue by …".
+    pub countdown: String,
+    /// Whether already past.
+    pub overdue: bool,
+}
+
+impl EpisodeRow {
+    /// The row of an episode the lists read, at `now`.
+    pub fn new(state: &AppState, e: &Episode, now: Timestamp) -> Self {
+        let s = &e.status;
+        let (risk, risk_class) = risk_tag(s.risk);
+        let since = s.since.timestamp();
+        let found = s.found_at.map(|t| t.timestamp());
+        EpisodeRow {
+            child_name: e.child_name.clone(),
+            episode_id: s.episode_id.get(),
+            risk,
+            risk_class,
+            since: when(state, since),
+            hours: super::layout::hours_since(since, found.unwrap_or(now)),
+            missing: s.missing,
+            found: found.map(|t| when(state, t)).unwrap_or_default(),
+            rhi: s.rhi_at.map(|t| when(state, t)).unwrap_or_default(),
+            next: s.next_due.as_ref().map(|(d, rule)| NextDue {
+                rule: rule.clone(),
+                due: when(state, *d),
+                due_iso: iso(state, *d),
+                countdown: countdown(d.timestamp(), now),
+                overdue: d.timestamp() < now,
+            }),
+        }
     }
 }

@@ -5,11 +5,12 @@ use askama_web::WebTemplate;
 use axum::extract::{Form, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use casework::Code;
 
 use super::forms::{Fields, FormErrors};
 use super::layout::{Chrome, PageError, Viewer};
 use crate::AppState;
-use crate::auth::{SIGNED_OUT_COOKIE, start_session};
+use crate::auth::{RemoteAddr, SIGNED_OUT_COOKIE, session_cookie};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "sign_in.html")]
@@ -30,7 +31,11 @@ pub async fn page() -> impl IntoResponse {
 
 /// `POST /sign-in`: starts a session and goes to My work; the same answer for an unknown user
 /// and a wrong password, so user names do not leak.
-pub async fn sign_in(State(state): State<AppState>, Form(form): Form<Fields>) -> Response {
+pub async fn sign_in(
+    State(state): State<AppState>,
+    RemoteAddr(remote): RemoteAddr,
+    Form(form): Form<Fields>,
+) -> Response {
     let username = form.text("username");
     let password = form.get("password").unwrap_or_default().to_owned();
     let mut errors = FormErrors::default();
@@ -41,14 +46,19 @@ pub async fn sign_in(State(state): State<AppState>, Form(form): Form<Fields>) ->
         errors.add("password", "Enter your password");
     }
     if errors.is_empty() {
-        match start_session(&state, &username, &password).await {
-            Ok((_, cookie, _)) => {
-                return ([(header::SET_COOKIE, cookie)], Redirect::to("/my-work")).into_response();
+        match state.casework.sign_in(&username, &password, &remote).await {
+            Ok(credentials) => {
+                return match session_cookie(&state, &credentials) {
+                    Ok(cookie) => {
+                        ([(header::SET_COOKIE, cookie)], Redirect::to("/my-work")).into_response()
+                    }
+                    Err(e) => PageError::from(e).into_response(),
+                };
             }
-            Err(e) if e.status() == StatusCode::UNAUTHORIZED => {
+            Err(e) if e.code() == Code::Unauthenticated => {
                 errors.add("username", "The user name or password is not right");
             }
-            Err(e) if e.status() == StatusCode::TOO_MANY_REQUESTS => {
+            Err(e) if e.code() == Code::Throttled => {
                 errors.add(
                     "username",
                     "Too many failed sign-ins: wait 15 minutes and try again",
@@ -83,9 +93,7 @@ pub async fn sign_out(
     Form(form): Form<Fields>,
 ) -> Result<Response, PageError> {
     viewer.check_csrf(form.get("csrf_token"))?;
-    if let Some(id_hash) = &viewer.caller.session {
-        state.store.delete_session(id_hash).await?;
-    }
+    state.casework.sign_out(&viewer.caller).await?;
     Ok((
         [(header::SET_COOKIE, SIGNED_OUT_COOKIE)],
         Redirect::to("/sign-in"),

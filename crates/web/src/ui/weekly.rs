@@ -4,10 +4,9 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::IntoResponse;
-use jiff::SignedDuration;
 
-use super::caseload::{EpisodeRow, caseload};
 use super::layout::{Chrome, PageError, Viewer, when};
+use super::records::EpisodeRow;
 use crate::AppState;
 
 #[derive(Template, WebTemplate)]
@@ -24,24 +23,12 @@ pub async fn page(
     State(state): State<AppState>,
     viewer: Viewer,
 ) -> Result<impl IntoResponse, PageError> {
-    let now = state.now();
-    let from = now - SignedDuration::from_hours(24 * 7);
-    let load = caseload(&state, &viewer.caller, "weekly_list", now).await?;
-    let mut rows: Vec<EpisodeRow> = load
-        .iter()
-        .flat_map(|c| {
-            c.facts
-                .iter()
-                .filter(|f| f.since <= now && f.found.is_none_or(|t| t >= from))
-                .map(|f| EpisodeRow::new(&state, c, f, now))
-        })
-        .collect();
-    rows.sort_by_key(|r| (r.risk_rank, r.child_name.clone()));
+    let (rows, from, to) = state.casework.weekly(&viewer.caller).await?;
     Ok(Weekly {
         chrome: viewer.chrome("Weekly missing meeting", "weekly"),
-        board: rows,
+        board: rows.iter().map(|e| EpisodeRow::new(&state, e, to)).collect(),
         from: when(&state, from),
-        to: when(&state, now),
+        to: when(&state, to),
     })
 }
 
