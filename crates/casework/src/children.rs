@@ -6,8 +6,8 @@ use jiff::civil::Date;
 use protocol::vocabulary::{Concern, Flag, LegalStatus, PlacementType};
 use serde::{Deserialize, Serialize};
 use store::{
-    AuditEntry, Authority, BulkChild, Child, ChildFields, Document, Episode, EventRecord, Instant,
-    NewPhoto, NewPlacement, ObligationRecord, Photo, Placement, UserId,
+    Authority, Child, ChildFields, Document, Episode, EventRecord, Instant, NewPhoto, NewPlacement,
+    ObligationRecord, Photo, Placement,
 };
 
 use crate::{Actor, CaseError, Casework, ChildScope, Permission, Result};
@@ -461,32 +461,6 @@ impl Casework {
                 &self.planner(now),
                 &scope.audit("episode", None, now.into()),
             )
-            .await?)
-    }
-
-    /// Loads whole children in one transaction (synthetic demo, scale and test data): records,
-    /// placements, episodes and events recorded by `loader`, each child with its plan at now,
-    /// and one audit row for the batch naming `source` as where it came from.
-    pub async fn bulk_load(
-        &self,
-        children: &[BulkChild],
-        loader: UserId,
-        source: &str,
-    ) -> Result<()> {
-        let now = self.now();
-        let audit = AuditEntry {
-            at: now.into(),
-            user_id: None,
-            action: "write".into(),
-            entity: "bulk_load".into(),
-            entity_id: None,
-            child_id: None,
-            children: Vec::new(),
-            remote_addr: source.to_owned(),
-        };
-        Ok(self
-            .store()
-            .bulk_load(children, loader, &self.planner(now), &audit)
             .await?)
     }
 }

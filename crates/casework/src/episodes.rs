@@ -140,10 +140,7 @@ impl Casework {
     }
 
     /// The child's open obligations as stored (by due, none last).
-    pub async fn child_obligations(
-        &self,
-        scope: &ChildScope<'_>,
-    ) -> Result<Vec<ObligationRecord>> {
+    pub async fn child_obligations(&self, scope: &ChildScope<'_>) -> Result<Vec<ObligationRecord>> {
         Ok(self
             .store()
             .child_obligations(scope.child())

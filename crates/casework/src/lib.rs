@@ -27,6 +27,7 @@ pub mod evaluation;
 mod exchange;
 mod interviews;
 pub mod lists;
+mod maintenance;
 mod meetings;
 mod notifications;
 mod obligations;
@@ -60,10 +61,12 @@ pub mod records {
     pub use protocol::vocabulary::{
         LegalStatus, MeetingType, OwnerRole, PlacementType, Protocol, RhiMode, RiskLevel, Share,
     };
+    pub use store::audit::ChainBreak;
     pub use store::model::*;
     pub use store::{
-        ChartObligation, ChildRow, DueWindow, EpisodeRow, ExchangeSnapshot, ImportCandidates,
-        ImportChild, ImportEpisode, ImportOutcome, OpenAction, QueueRow, SnapshotChildren,
+        CHANGE_REASONS, ChartObligation, ChildKey, ChildRow, DueWindow, EpisodeRow,
+        ExchangeSnapshot, ImportCandidates, ImportChild, ImportEpisode, ImportOutcome, OpenAction,
+        QueueRow, SnapshotChildren,
     };
 }
 pub use store::{Backend, DueWindow, EpisodeRow, MessageStatus, NewOutbox, OutboxRecord};

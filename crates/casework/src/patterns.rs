@@ -78,10 +78,7 @@ impl Casework {
 
     /// Children missing together and shared associates, as a graph, with each child's name;
     /// each child shown audited as read.
-    pub async fn together(
-        &self,
-        actor: &Actor,
-    ) -> Result<(Timestamp, Graph, Vec<(i64, String)>)> {
+    pub async fn together(&self, actor: &Actor) -> Result<(Timestamp, Graph, Vec<(i64, String)>)> {
         let kids = self.pattern_children(actor).await?;
         let now = self.views_now();
         let graph = analytics::together::graph(&kids, now);

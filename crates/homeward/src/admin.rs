@@ -3,11 +3,10 @@
 use std::io::Read;
 use std::path::PathBuf;
 
+use casework::records::Role;
 use clap::{Args, Subcommand};
-use store::NewUser;
-use web::access::Role;
 
-use crate::setup::{Failure, Setup, database_url};
+use crate::setup::{Failure, Setup, casework_at, database_url, refused};
 
 #[derive(Subcommand)]
 pub enum UsersCommand {
@@ -63,13 +62,6 @@ pub enum AuditCommand {
     },
 }
 
-async fn open(database: Option<&str>) -> Result<std::sync::Arc<dyn store::Repository>, Failure> {
-    let url = database_url(database);
-    store::open(&url)
-        .await
-        .map_err(|e| Failure::runtime(format!("database {url}: {e}")))
-}
-
 pub async fn users(_setup: Setup, command: UsersCommand) -> Result<String, Failure> {
     match command {
         UsersCommand::Add {
@@ -80,12 +72,11 @@ pub async fn users(_setup: Setup, command: UsersCommand) -> Result<String, Failu
             database,
         } => {
             let role: Role = role.parse().map_err(Failure::input)?;
-            let store = open(database.as_deref()).await?;
-            let authorities = store.authorities().await.map_err(Failure::runtime)?;
-            let a = authorities
-                .iter()
-                .find(|a| a.code == authority)
-                .ok_or_else(|| Failure::input(format!("no authority with code `{authority}`")))?;
+            let casework = casework_at(database.as_deref()).await?;
+            let a = casework
+                .authority_by_code(&authority, "--authority")
+                .await
+                .map_err(refused)?;
             let mut password = String::new();
             std::io::stdin()
                 .read_to_string(&mut password)
@@ -96,18 +87,10 @@ pub async fn users(_setup: Setup, command: UsersCommand) -> Result<String, Failu
                     "the password (on standard input) must be at least 12 characters",
                 ));
             }
-            let hash = web::auth::hash_password(password)
-                .map_err(|_| Failure::runtime("cannot hash the password"))?;
-            let user = store
-                .create_user(&NewUser {
-                    username,
-                    display_name,
-                    role: role.as_str().into(),
-                    authority_id: a.id,
-                    password_hash: hash,
-                })
+            let user = casework
+                .add_user(&username, &display_name, role, &authority, password)
                 .await
-                .map_err(|e| Failure::input(e.to_string()))?;
+                .map_err(refused)?;
             Ok(format!(
                 "user {} added ({} at {})\n",
                 user.username, role, a.name
@@ -118,23 +101,11 @@ pub async fn users(_setup: Setup, command: UsersCommand) -> Result<String, Failu
             label,
             database,
         } => {
-            let store = open(database.as_deref()).await?;
-            let user = store
-                .user_by_username(&username)
+            let casework = casework_at(database.as_deref()).await?;
+            let token = casework
+                .issue_token(&username, &label)
                 .await
-                .map_err(Failure::runtime)?
-                .ok_or_else(|| Failure::input(format!("no user `{username}`")))?;
-            let token =
-                web::auth::random_secret().map_err(|_| Failure::runtime("no randomness"))?;
-            store
-                .create_token(
-                    user.id,
-                    &web::auth::secret_hash(&token),
-                    &label,
-                    web::micros(jiff::Timestamp::now()),
-                )
-                .await
-                .map_err(Failure::runtime)?;
+                .map_err(refused)?;
             Ok(format!("{token}\n"))
         }
     }
@@ -159,17 +130,19 @@ pub async fn backup(args: BackupArgs) -> Result<String, Failure> {
             return Err(Failure::runtime("pg_dump failed"));
         }
     } else {
-        let store = open(Some(&url)).await?;
-        store.backup_to(&args.out).await.map_err(Failure::runtime)?;
+        let casework = casework_at(Some(&url)).await?;
+        casework
+            .backup_to(&args.out)
+            .await
+            .map_err(Failure::runtime)?;
     }
     Ok(format!("backup written to {}\n", args.out.display()))
 }
 
 pub async fn audit(command: AuditCommand) -> Result<String, Failure> {
     let AuditCommand::Verify { database } = command;
-    let store = open(database.as_deref()).await?;
-    let (rows, head) = store.audit_log().await.map_err(Failure::runtime)?;
-    match store::audit::verify(&rows, (head.0, &head.1)) {
+    let casework = casework_at(database.as_deref()).await?;
+    match casework.verify_audit().await.map_err(Failure::runtime)? {
         Ok(n) => Ok(format!("audit log intact: {n} rows, chain verified\n")),
         Err(e) => Err(Failure {
             message: format!("audit log broken: {e}"),

@@ -1,15 +1,15 @@
 //! The demo partnership: synthetic authorities, users, children, placements and two years of
 //! episodes, some open now across risk levels and some out of area. Every name is invented.
 
+use casework::Casework;
+use casework::records::{
+    BulkChild, BulkEpisode, ChildFields, Instant, LegalStatus, NewAuthority, NewPlacement, NewUser,
+    PlacementType, Protocol, Role,
+};
 use jiff::{SignedDuration, Timestamp};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
-use store::{
-    AuditEntry, BulkChild, BulkEpisode, ChildFields, NewAuthority, NewPlacement, NewUser,
-    Repository,
-};
-use web::access::Role;
 
 /// Password of every demo account (synthetic data only; printed by `serve --demo`).
 pub const DEMO_PASSWORD: &str = "homeward-demo";
@@ -185,21 +185,9 @@ pub struct Loaded {
     pub sign_ins: Vec<String>,
 }
 
-fn system(now: Timestamp) -> AuditEntry {
-    AuditEntry {
-        at: web::micros(now),
-        user_id: None,
-        action: "write".into(),
-        entity: "demo".into(),
-        entity_id: None,
-        child_id: None,
-        remote_addr: "demo loader".into(),
-    }
-}
-
-fn ev(at: Timestamp, kind: &str, data: Value) -> (i64, String) {
+fn ev(at: Timestamp, kind: &str, data: Value) -> (Instant, String) {
     (
-        web::micros(at),
+        at.into(),
         json!({"at": at.to_string(), "type": kind, "data": data}).to_string(),
     )
 }
@@ -222,32 +210,34 @@ const BATCH: usize = 2_000;
 /// the two years before `now` (about five each when `episodes_per_child` is 5). `password_hash`
 /// is the hash every demo account gets. `progress` is told how many children are done.
 pub async fn load(
-    store: &dyn Repository,
-    web: &web::AppState,
+    casework: &Casework,
     size: &Size,
-    now: Timestamp,
     password_hash: &str,
     progress: &dyn Fn(usize),
 ) -> Result<Loaded, String> {
+    let now = casework.now();
     let Size {
         children,
         episodes_per_child,
         seed,
     } = *size;
-    let err = |e: store::StoreError| e.to_string();
+    let err = |e: casework::CaseError| e.to_string();
     // Whole minutes keep the synthetic instants readable.
     let now = now.round(jiff::Unit::Minute).map_err(|e| e.to_string())?;
-    if !store.authorities().await.map_err(err)?.is_empty() {
+    if !casework.authorities().await.map_err(err)?.is_empty() {
         return Err("the database already has data; the demo loads only into an empty one".into());
     }
     let mut authorities = Vec::new();
     let mut sign_ins = Vec::new();
+    let mut loader = None;
     for (code, name, protocol, force) in AUTHORITIES {
-        let a = store
-            .create_authority(&NewAuthority {
+        let a = casework
+            .add_authority(&NewAuthority {
                 code: code.into(),
                 name: name.into(),
-                protocol: protocol.map(Into::into),
+                protocol: protocol
+                    .map(|p| p.parse::<Protocol>().map_err(|e| e.to_string()))
+                    .transpose()?,
                 police_force: force.into(),
             })
             .await
@@ -259,11 +249,11 @@ pub async fn load(
                     role.as_str().replace('_', "-"),
                     code.to_ascii_lowercase()
                 );
-                store
-                    .create_user(&NewUser {
+                let user = casework
+                    .add_user_hashed(&NewUser {
                         username: username.clone(),
                         display_name: format!("{} ({})", role.as_str().replace('_', " "), name),
-                        role: role.as_str().into(),
+                        role: *role,
                         authority_id: a.id,
                         password_hash: password_hash.into(),
                     })
@@ -272,35 +262,23 @@ pub async fn load(
                 if matches!(role, Role::SocialWorker) {
                     sign_ins.push(username);
                 }
+                if code == "NEWHAM" && matches!(role, Role::SocialWorker) {
+                    loader = Some(user.id);
+                }
             }
         }
         authorities.push(a);
     }
-    let loader = store
-        .user_by_username("social-worker.newham")
-        .await
-        .map_err(err)?
-        .ok_or("demo user missing")?;
+    let loader = loader.ok_or("demo user missing")?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut episodes = 0;
     let mut batch = Vec::with_capacity(BATCH);
     for i in 0..children {
-        let child = synthetic_child(
-            &mut rng,
-            seed,
-            i,
-            &authorities,
-            episodes_per_child,
-            now,
-            web,
-        )?;
+        let child = synthetic_child(&mut rng, seed, i, &authorities, episodes_per_child, now)?;
         episodes += child.episodes.len();
         batch.push(child);
         if batch.len() == BATCH || i + 1 == children {
-            store
-                .bulk_load(&batch, loader.id, &system(now))
-                .await
-                .map_err(err)?;
+            casework.bulk_load(&batch, loader).await.map_err(err)?;
             batch.clear();
             progress(i + 1);
         }
@@ -313,17 +291,16 @@ pub async fn load(
 }
 
 /// One synthetic child: record, placement (a fifth out of area) and episodes over two years,
-/// some open now, with the obligations the engine computes for them at `now`.
+/// some open now (the store plans their obligations as it loads them).
 fn synthetic_child(
     rng: &mut ChaCha8Rng,
     size_seed: u64,
     i: usize,
-    authorities: &[store::Authority],
+    authorities: &[casework::records::Authority],
     episodes_per_child: usize,
     now: Timestamp,
-    web: &web::AppState,
 ) -> Result<BulkChild, String> {
-    let partnership: Vec<&store::Authority> = authorities
+    let partnership: Vec<&casework::records::Authority> = authorities
         .iter()
         .filter(|a| a.protocol.is_some())
         .collect();
@@ -361,7 +338,7 @@ fn synthetic_child(
     if group == Some(1) && !concerns.contains(&"cce") {
         concerns.push("cce");
     }
-    let region = places(host.protocol.as_deref());
+    let region = places(host.protocol.map(|p| p.as_str()));
     let documents = profile(rng, region, group, i % partnership.len());
     let fields = ChildFields {
         name: format!(
@@ -378,17 +355,15 @@ fn synthetic_child(
         responsible_authority_id: responsible.id,
         host_authority_id: host.id,
         legal_status: if looked_after {
-            "s31_care_order"
+            LegalStatus::S31CareOrder
         } else {
-            "none"
-        }
-        .into(),
+            LegalStatus::None
+        },
         placement_type: if looked_after {
-            ["foster", "residential"][rng.random_range(0..2)]
+            [PlacementType::Foster, PlacementType::Residential][rng.random_range(0..2)]
         } else {
-            "family_home"
-        }
-        .into(),
+            PlacementType::FamilyHome
+        },
         police_force: host.police_force.clone(),
         travel_minutes: if out_of_area {
             rng.random_range(30..180)
@@ -480,11 +455,10 @@ fn synthetic_child(
                     spacing.max(48) / 2 + rng.random_range(0..spacing.max(48)),
                 );
         }
-        events.retain(|(at, _)| *at <= web::micros(now));
+        events.retain(|(at, _)| *at <= Instant::from(now));
         episodes.push(BulkEpisode {
             opened_at: events[0].0,
             events,
-            obligations: Vec::new(),
         });
     }
     let short = |t: Timestamp, back: Timestamp, tag: String, place: &str| {
@@ -510,7 +484,6 @@ fn synthetic_child(
         BulkEpisode {
             opened_at: events[0].0,
             events,
-            obligations: Vec::new(),
         }
     };
     if let (Some(t), Some(g)) = (joint, group) {
@@ -537,72 +510,7 @@ fn synthetic_child(
             ));
         }
     }
-    let created_at = web::micros(start);
-    // Evaluate the child in memory (episodes numbered from 1) to store its obligations.
-    let file = store::ChildFile {
-        child: store::Child {
-            id: 0,
-            version: 1,
-            name: fields.name.clone(),
-            dob: fields.dob.clone(),
-            facts: fields.facts.clone(),
-            created_at,
-            updated_at: created_at,
-        },
-        placement: Some(store::Placement {
-            id: 0,
-            child_id: 0,
-            responsible_authority_id: placement.responsible_authority_id,
-            host_authority_id: placement.host_authority_id,
-            legal_status: placement.legal_status.clone(),
-            placement_type: placement.placement_type.clone(),
-            police_force: placement.police_force.clone(),
-            travel_minutes: placement.travel_minutes,
-            starts_on: placement.starts_on.clone(),
-            ends_on: None,
-            change_reason: placement.change_reason.clone(),
-        }),
-        episodes: episodes
-            .iter()
-            .enumerate()
-            .map(|(n, e)| store::Episode {
-                id: n as i64 + 1,
-                child_id: 0,
-                version: 1,
-                responsible_authority_id: responsible.id,
-                host_authority_id: host.id,
-                finder_authority_id: None,
-                opened_at: e.opened_at,
-                closed_at: None,
-            })
-            .collect(),
-        events: episodes
-            .iter()
-            .enumerate()
-            .flat_map(|(n, e)| {
-                e.events
-                    .iter()
-                    .map(move |(at, body)| (n, *at, body.clone()))
-            })
-            .enumerate()
-            .map(|(id, (n, at, body))| store::EventRecord {
-                id: id as i64 + 1,
-                episode_id: n as i64 + 1,
-                at,
-                body,
-                recorded_by: 0,
-                recorded_at: created_at,
-                corrects_event_id: None,
-                correction_reason: None,
-            })
-            .collect(),
-        authorities: authorities.to_vec(),
-    };
-    for o in web::evaluation::recompute(&web.catalog, &web.calendar, &file, now)? {
-        if let Some(e) = episodes.get_mut((o.episode_id - 1) as usize) {
-            e.obligations.push(o);
-        }
-    }
+    let created_at = Instant::from(start);
     Ok(BulkChild {
         fields,
         placement,
@@ -620,21 +528,20 @@ fn synthetic_child(
 /// reads it as a change of placement (RNE `P`). `CUSTOD` is left out: rule 234 forbids it
 /// under 10 and demo children may be 8.
 fn moved_placement(placement: &mut NewPlacement, i: usize, start: Timestamp) -> Vec<NewPlacement> {
-    if placement.legal_status == "none" || i % 3 != 1 {
+    if placement.legal_status == LegalStatus::None || i % 3 != 1 {
         return Vec::new();
     }
-    let reasons: Vec<&str> = store::CHANGE_REASONS
+    let reasons: Vec<&str> = casework::records::CHANGE_REASONS
         .iter()
         .map(|(code, _)| *code)
         .filter(|code| *code != "CUSTOD")
         .collect();
     let left = NewPlacement {
-        placement_type: if placement.placement_type == "foster" {
-            "residential"
+        placement_type: if placement.placement_type == PlacementType::Foster {
+            PlacementType::Residential
         } else {
-            "foster"
-        }
-        .into(),
+            PlacementType::Foster
+        },
         ..placement.clone()
     };
     // Between about three and twenty months into the two years.

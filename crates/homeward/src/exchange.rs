@@ -3,12 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
+use casework::records::{ChildId, EpisodeId, Instant, SnapshotChildren};
+use casework::{Casework, ExportReader};
 use clap::{Args, Subcommand};
 use exchange::period::Period;
 use indicatif::{ProgressBar, ProgressStyle};
-use store::{AuditEntry, Repository};
 
-use crate::setup::{Failure, Setup, database_url};
+use crate::setup::{Failure, Setup, database_url, refused};
 
 /// What to export.
 #[derive(Subcommand)]
@@ -159,45 +160,26 @@ fn spinner(message: &'static str) -> ProgressBar {
     bar
 }
 
-async fn open(database: Option<&str>) -> Result<std::sync::Arc<dyn Repository>, Failure> {
-    let url = database_url(database);
-    store::open(&url)
-        .await
-        .map_err(|e| Failure::runtime(format!("database {url}: {e}")))
+/// The application over an export's or import's database.
+async fn open(setup: Setup, database: Option<&str>) -> Result<Casework, Failure> {
+    crate::setup::casework(setup, &database_url(database), casework::Clock::System).await
 }
 
-/// The active user `--as` names.
-async fn user_named(store: &dyn Repository, name: &str) -> Result<store::User, Failure> {
-    match store
-        .user_by_username(name)
-        .await
-        .map_err(Failure::runtime)?
-    {
-        Some(user) if user.active => Ok(user),
-        Some(_) => Err(Failure::input(format!(
-            "--as {name}: the account is deactivated"
-        ))),
-        None => Err(Failure::input(format!("--as {name}: no such user"))),
-    }
-}
-
-/// One audit row for an export (it reads many children's records at once), naming the user
-/// `--as` gave, else the operating-system account that ran the command.
-fn export_audit(what: &str, user: Option<&store::User>, now: jiff::Timestamp) -> AuditEntry {
-    let account = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".into());
-    AuditEntry {
-        at: web::micros(now),
-        user_id: user.map(|u| u.id),
-        action: "read".into(),
-        entity: format!("export:{what}"),
-        entity_id: None,
-        child_id: None,
-        remote_addr: match user {
-            Some(_) => "command line".into(),
-            None => format!("command line (operating-system account {account})"),
-        },
+/// Who an export's audit row names: the user `--as` gave, else the operating-system account
+/// that ran the command.
+async fn reader(casework: &Casework, user: Option<&str>) -> Result<ExportReader, Failure> {
+    match user {
+        Some(name) => Ok(ExportReader::User(
+            casework
+                .named_actor(name, "command line")
+                .await
+                .map_err(|_| Failure::input(format!("--as {name}: no such active user")))?,
+        )),
+        None => Ok(ExportReader::Account(
+            std::env::var("USER")
+                .or_else(|_| std::env::var("LOGNAME"))
+                .unwrap_or_else(|_| "unknown".into()),
+        )),
     }
 }
 
@@ -211,10 +193,10 @@ fn input(e: exchange::ExchangeError) -> Failure {
 /// Runs an export.
 pub async fn export(setup: Setup, command: ExportCommand) -> Result<String, Failure> {
     match command {
-        ExportCommand::Ssda903(args) => ssda903(args).await,
+        ExportCommand::Ssda903(args) => ssda903(setup, args).await,
         ExportCommand::Quarterly(args) => quarterly(setup, args).await,
-        ExportCommand::Weekly(args) => weekly(args).await,
-        ExportCommand::AnnexA(args) => annex_a(args).await,
+        ExportCommand::Weekly(args) => weekly(setup, args).await,
+        ExportCommand::AnnexA(args) => annex_a(setup, args).await,
         ExportCommand::Compliance(args) => compliance(setup, args).await,
     }
 }
@@ -229,44 +211,43 @@ async fn compliance(setup: Setup, args: RangeArgs) -> Result<String, Failure> {
     };
     let period = Period::between(day(&args.from, "from")?, day(&args.to, "to")?).map_err(input)?;
     let Reading {
-        store,
+        casework,
         bar,
         snapshot,
         views,
     } = read(
+        open(setup, args.store.database.as_deref()).await?,
         &args.store,
         "compliance",
         period.start_micros() - COMPLIANCE_LOOKBACK,
         period.end_micros(),
-        store::SnapshotChildren::WithEpisodes,
+        SnapshotChildren::WithEpisodes,
         std::convert::identity,
     )
     .await?;
-    let mut ids: Vec<i64> = views.iter().map(|v| v.child_id).collect();
+    let mut ids: Vec<ChildId> = views.iter().map(|v| v.child_id).collect();
     ids.sort_unstable();
     ids.dedup();
-    let found_at = views
+    let found_at: std::collections::HashMap<EpisodeId, Instant> = views
         .iter()
         .filter_map(|v| v.ended_at.map(|e| (v.id, e)))
         .collect();
     bar.set_message(format!("reading {} children's files", ids.len()));
-    let mut files = Vec::with_capacity(ids.len());
-    for id in ids {
-        if let Some(f) = store.child_file(id).await.map_err(Failure::runtime)? {
-            files.push(f);
-        }
-    }
+    let files = casework
+        .export_files(&ids)
+        .await
+        .map_err(Failure::runtime)?;
     bar.set_message(format!("asking the engine about {} children", files.len()));
-    let evaluate = |file: &store::ChildFile, at: i64| {
-        let evaluated =
-            web::evaluation::evaluate(&setup.catalog, &setup.calendar, file, web::instant(at))
-                .map_err(|e| e.to_string())?;
+    let (catalog, calendar) = (casework.catalog(), casework.calendar());
+    let evaluate = |file: &casework::records::ChildFile, at: Instant| {
+        let evaluated = casework::evaluation::evaluate(catalog, calendar, file, at.timestamp())
+            .map_err(|e| e.to_string())?;
         Ok(evaluated
-            .obligations
+            .open
             .iter()
             .map(|(o, episode_id)| {
-                let stored = web::evaluation::recompute_one(&setup.catalog, file, o, *episode_id);
-                let rule = setup.catalog.rule(o.rule);
+                let stored = casework::evaluation::open_obligation(catalog, file, o, *episode_id);
+                let rule = catalog.rule(o.rule);
                 exchange::compliance::Listed {
                     rule: stored.rule,
                     share: stored.share,
@@ -280,7 +261,7 @@ async fn compliance(setup: Setup, args: RangeArgs) -> Result<String, Failure> {
             })
             .collect())
     };
-    let now = web::micros(jiff::Timestamp::now());
+    let now = Instant::from(casework.now());
     let tallies = exchange::compliance::build(&files, &found_at, &period, now, &evaluate)
         .map_err(Failure::runtime)?;
     let codes = snapshot
@@ -303,23 +284,24 @@ async fn compliance(setup: Setup, args: RangeArgs) -> Result<String, Failure> {
 /// longer than that is listed by the open-episode dashboards, not here).
 const WEEKLY_LOOKBACK: i64 = 365 * 86_400_000_000;
 
-async fn weekly(args: DateArgs) -> Result<String, Failure> {
+async fn weekly(setup: Setup, args: DateArgs) -> Result<String, Failure> {
     let week = Period::week_ending(args.last_day()?);
     let Reading {
+        casework,
         bar,
         snapshot,
         views,
-        ..
     } = read(
+        open(setup, args.store.database.as_deref()).await?,
         &args.store,
         "weekly",
         week.start_micros() - WEEKLY_LOOKBACK,
         week.end_micros(),
-        store::SnapshotChildren::WithEpisodes,
+        SnapshotChildren::WithEpisodes,
         std::convert::identity,
     )
     .await?;
-    let now = web::micros(jiff::Timestamp::now());
+    let now = Instant::from(casework.now());
     let rows = exchange::weekly::build(&snapshot, &views, &week, now);
     exchange::weekly::write(&rows, &args.out).map_err(input)?;
     bar.finish_and_clear();
@@ -331,7 +313,7 @@ async fn weekly(args: DateArgs) -> Result<String, Failure> {
     ))
 }
 
-async fn annex_a(args: DateArgs) -> Result<String, Failure> {
+async fn annex_a(setup: Setup, args: DateArgs) -> Result<String, Failure> {
     let period = Period::twelve_months_to(args.last_day()?);
     let Reading {
         bar,
@@ -339,12 +321,13 @@ async fn annex_a(args: DateArgs) -> Result<String, Failure> {
         views,
         ..
     } = read(
+        open(setup, args.store.database.as_deref()).await?,
         &args.store,
         "annex-a",
         period.start_micros() - ANNEX_A_LOOKBACK,
         period.end_micros(),
         // Every child: List 8 lists children in care who were never missing too.
-        store::SnapshotChildren::All,
+        SnapshotChildren::All,
         std::convert::identity,
     )
     .await?;
@@ -368,42 +351,44 @@ async fn annex_a(args: DateArgs) -> Result<String, Failure> {
 
 /// What every snapshot export starts from, its episodes kept as `T`.
 struct Reading<T> {
-    /// The store, open.
-    store: std::sync::Arc<dyn Repository>,
+    /// The application, open.
+    casework: Casework,
     /// The spinner shown while the export works.
     bar: ProgressBar,
     /// The records in the export's window.
-    snapshot: store::ExchangeSnapshot,
+    snapshot: casework::records::ExchangeSnapshot,
     /// The episodes read from them.
     views: Vec<T>,
 }
 
 /// Opens the store and reads the snapshot an export needs between `from` and `to`, with the
-/// episodes read and kept as `keep` makes them, auditing the read (the same first step for
+/// episodes read and kept as `keep` makes them, the read audited (the same first step for
 /// every snapshot export).
 async fn read<T: Send>(
+    casework: Casework,
     target: &ExportStore,
     what: &str,
     from: i64,
     to: i64,
-    children: store::SnapshotChildren,
+    children: SnapshotChildren,
     keep: fn(exchange::episodes::EpisodeView) -> T,
 ) -> Result<Reading<T>, Failure> {
-    let store = open(target.database.as_deref()).await?;
-    let user = match &target.user {
-        Some(name) => Some(user_named(store.as_ref(), name).await?),
-        None => None,
-    };
+    let reader = reader(&casework, target.user.as_deref()).await?;
     let bar = spinner("reading the store");
-    let (snapshot, views) = exchange::episodes::read(store.as_ref(), from, to, children, keep)
-        .await
-        .map_err(Failure::runtime)?;
-    store
-        .audit(&[export_audit(what, user.as_ref(), jiff::Timestamp::now())])
+    let mut views = Vec::new();
+    let snapshot = casework
+        .export_snapshot(
+            &reader,
+            what,
+            Instant::from_micros(from),
+            Instant::from_micros(to),
+            children,
+            &mut |episode, events| views.push(keep(exchange::episodes::view(episode, events))),
+        )
         .await
         .map_err(Failure::runtime)?;
     Ok(Reading {
-        store,
+        casework,
         bar,
         snapshot,
         views,
@@ -418,24 +403,27 @@ async fn quarterly(setup: Setup, args: QuarterArgs) -> Result<String, Failure> {
     let quarter = Period::quarter(&args.quarter).map_err(input)?;
     // The strategy-meeting triggers, and so how far back the repeat window reaches, come from
     // the SY rule pack.
-    let triggers = exchange::quarterly::Triggers::from_catalog(&setup.catalog, &setup.calendar)
-        .map_err(input)?;
+    let casework = open(setup, args.store.database.as_deref()).await?;
+    let triggers =
+        exchange::quarterly::Triggers::from_catalog(casework.catalog(), casework.calendar())
+            .map_err(input)?;
     let Reading {
+        casework,
         bar,
         snapshot,
         views,
-        ..
     } = read(
+        casework.clone(),
         &args.store,
         "quarterly",
         triggers.look_back(quarter.start_micros()),
         quarter.end_micros(),
-        store::SnapshotChildren::WithEpisodes,
+        SnapshotChildren::WithEpisodes,
         std::convert::identity,
     )
     .await?;
     bar.set_message("counting");
-    let now = web::micros(jiff::Timestamp::now());
+    let now = Instant::from(casework.now());
     let figures = exchange::quarterly::build(&snapshot, &views, &quarter, &triggers, now);
     exchange::quarterly::write(&figures, &quarter, &args.out).map_err(input)?;
     bar.finish_and_clear();
@@ -448,7 +436,7 @@ async fn quarterly(setup: Setup, args: QuarterArgs) -> Result<String, Failure> {
     ))
 }
 
-async fn ssda903(args: YearArgs) -> Result<String, Failure> {
+async fn ssda903(setup: Setup, args: YearArgs) -> Result<String, Failure> {
     let year = Period::collection_year(&args.year).map_err(input)?;
     let Reading {
         bar,
@@ -456,12 +444,13 @@ async fn ssda903(args: YearArgs) -> Result<String, Failure> {
         views,
         ..
     } = read(
+        open(setup, args.store.database.as_deref()).await?,
         &args.store,
         "ssda903",
         year.start_micros(),
         year.end_micros(),
         // Every child: the Header lists looked-after children with no episode too.
-        store::SnapshotChildren::All,
+        SnapshotChildren::All,
         exchange::ssda903::Spell::from,
     )
     .await?;
@@ -568,37 +557,47 @@ async fn police_list(setup: Setup, args: PoliceListArgs) -> Result<String, Failu
         Failure::input(out.trim_end())
     };
     let rows = exchange::police_list::read(&text).map_err(rejected)?;
-    let store = open(args.database.as_deref()).await?;
-    let user = user_named(store.as_ref(), &args.user).await?;
+    let casework = open(setup, args.database.as_deref()).await?;
+    let actor = casework
+        .named_actor(&args.user, "command line")
+        .await
+        .map_err(|_| Failure::input(format!("--as {}: no such active user", args.user)))?;
     let bar = spinner("reading the store");
-    let earliest = rows.iter().map(|r| r.reported_at).min().unwrap_or_default();
+    let earliest = rows
+        .iter()
+        .map(|r| r.reported_at)
+        .min()
+        .unwrap_or(Instant::EPOCH);
     let (ids, names) = exchange::police_list::lookups(&rows);
-    let candidates = store
-        .import_candidates(&ids, &names, earliest - MATCH_WINDOW_DAYS * 86_400_000_000)
+    let candidates = casework
+        .import_candidates(
+            &ids,
+            &names,
+            Instant::from_micros(earliest.micros() - MATCH_WINDOW_DAYS * 86_400_000_000),
+        )
         .await
         .map_err(Failure::runtime)?;
     bar.set_message(format!("matching {} rows", rows.len()));
-    let now = jiff::Timestamp::now();
     let views = exchange::police_list::views(&candidates);
-    let plan = exchange::police_list::plan(&rows, &candidates, &views, user.id, web::micros(now))
-        .map_err(rejected)?;
+    let plan = exchange::police_list::plan(
+        &rows,
+        &candidates,
+        &views,
+        actor.id(),
+        Instant::from(casework.now()),
+    )
+    .map_err(rejected)?;
     bar.set_message(format!("recording events for {} children", plan.len()));
-    let recompute = |file: &store::ChildFile| {
-        web::evaluation::recompute(&setup.catalog, &setup.calendar, file, now)
-    };
-    let audit = AuditEntry {
-        at: web::micros(now),
-        user_id: Some(user.id),
-        action: "write".into(),
-        entity: "import:police-list".into(),
-        entity_id: None,
-        child_id: None,
-        remote_addr: "command line".into(),
-    };
-    let outcome = store
-        .import_events(&plan, &recompute, &audit)
+    let outcome = casework
+        .import_events(&actor, "import:police-list", &plan)
         .await
-        .map_err(|e| Failure::runtime(format!("nothing was imported: {e}")))?;
+        .map_err(|e| {
+            let Failure { message, code } = refused(e);
+            Failure {
+                message: format!("nothing was imported: {message}"),
+                code,
+            }
+        })?;
     bar.finish_and_clear();
     Ok(format!(
         "{}: {} rows; {} children updated, {} episodes opened, {} events recorded\n",

@@ -1,17 +1,15 @@
 //! `homeward worker`, the delivery options `serve` shares with it, and `homeward routing`.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
+use casework::Casework;
+use casework::routing::Routing;
 use clap::{Args, Subcommand};
 use jiff::SignedDuration;
-use protocol::{Calendar, Catalog};
-use store::{AuditEntry, Repository};
-use web::routing::Routing;
 use worker::{Config, SmtpTls, Templates, Transport, Webhook};
 
-use crate::setup::{Failure, Setup, database_url};
+use crate::setup::{Failure, Setup, database_url, refused};
 
 /// How notifications are delivered.
 #[derive(Args, Clone)]
@@ -103,13 +101,11 @@ impl DeliveryArgs {
     /// Starts the scheduler and dispatcher in this process.
     pub async fn start(
         &self,
-        store: Arc<dyn Repository>,
-        catalog: Arc<Catalog>,
-        calendar: Arc<Calendar>,
+        casework: Casework,
         default_url: &str,
     ) -> Result<Vec<tokio::task::JoinHandle<()>>, Failure> {
         let config = self.config(default_url)?;
-        worker::start(store, catalog, calendar, config)
+        worker::start(casework, config)
             .await
             .map_err(Failure::runtime)
     }
@@ -128,17 +124,10 @@ pub struct WorkerArgs {
 /// Runs the scheduler and dispatcher alone until interrupted.
 pub async fn worker(setup: Setup, args: WorkerArgs) -> Result<String, Failure> {
     let url = database_url(args.database.as_deref());
-    let store = store::open(&url)
-        .await
-        .map_err(|e| Failure::runtime(format!("database {url}: {e}")))?;
+    let casework = crate::setup::casework(setup, &url, casework::Clock::System).await?;
     let tasks = args
         .delivery
-        .start(
-            store,
-            Arc::new(setup.catalog),
-            Arc::new(setup.calendar),
-            "http://127.0.0.1:8080",
-        )
+        .start(casework, "http://127.0.0.1:8080")
         .await?;
     println!(
         "Homeward worker running with {url}: {}",
@@ -174,23 +163,15 @@ pub enum RoutingCommand {
     },
 }
 
-async fn authority(store: &dyn Repository, code: &str) -> Result<store::Authority, Failure> {
-    store
-        .authorities()
-        .await
-        .map_err(Failure::runtime)?
-        .into_iter()
-        .find(|a| a.code.eq_ignore_ascii_case(code))
-        .ok_or_else(|| Failure::input(format!("no authority with code {code}")))
-}
-
 /// Runs `homeward routing show|set`.
 pub async fn routing(command: RoutingCommand) -> Result<String, Failure> {
     match command {
         RoutingCommand::Show { code, database } => {
-            let url = database_url(database.as_deref());
-            let store = store::open(&url).await.map_err(Failure::runtime)?;
-            let a = authority(store.as_ref(), &code).await?;
+            let casework = crate::setup::casework_at(database.as_deref()).await?;
+            let a = casework
+                .authority_by_code(&code.to_ascii_uppercase(), "CODE")
+                .await
+                .map_err(refused)?;
             let routing = Routing::parse(&a.routing).map_err(Failure::input)?;
             let text = serde_json::to_string_pretty(&routing).map_err(Failure::runtime)?;
             Ok(format!("{text}\n"))
@@ -204,44 +185,24 @@ pub async fn routing(command: RoutingCommand) -> Result<String, Failure> {
                 .map_err(|e| Failure::input(format!("{}: {e}", file.display())))?;
             let routing = Routing::parse(&text)
                 .map_err(|e| Failure::input(format!("{}: {e}", file.display())))?;
-            let url = database_url(database.as_deref());
-            let store = store::open(&url).await.map_err(Failure::runtime)?;
-            let a = authority(store.as_ref(), &code).await?;
-            set(store.as_ref(), &a, &routing, "cli").await?;
+            let casework = crate::setup::casework_at(database.as_deref()).await?;
+            let a = casework
+                .set_routing_from_cli(&code.to_ascii_uppercase(), &routing, "cli")
+                .await
+                .map_err(refused)?;
             Ok(format!("routing of {} replaced\n", a.code))
         }
     }
 }
 
-/// Stores a routing document, audited as a write by `remote` (no user: the command line).
-pub async fn set(
-    store: &dyn Repository,
-    a: &store::Authority,
-    routing: &Routing,
-    remote: &str,
-) -> Result<(), Failure> {
-    let json = serde_json::to_string(routing).map_err(Failure::runtime)?;
-    let audit = AuditEntry {
-        at: web::micros(jiff::Timestamp::now()),
-        user_id: None,
-        action: "write".into(),
-        entity: "routing".into(),
-        entity_id: Some(a.id),
-        child_id: None,
-        remote_addr: remote.into(),
-    };
-    store
-        .set_routing(a.id, &json, &audit)
-        .await
-        .map_err(Failure::runtime)?;
-    Ok(())
-}
-
 /// Gives every authority without routing the demo partnership's synthetic routing.
-pub async fn demo_routing(store: &dyn Repository) -> Result<(), Failure> {
-    for a in store.authorities().await.map_err(Failure::runtime)? {
+pub async fn demo_routing(casework: &Casework) -> Result<(), Failure> {
+    for a in casework.authorities().await.map_err(Failure::runtime)? {
         if Routing::parse(&a.routing).map_or(true, |r| r.recipients.is_empty()) {
-            set(store, &a, &Routing::demo(&a.code), "demo").await?;
+            casework
+                .set_routing_from_cli(&a.code, &Routing::demo(&a.code), "demo")
+                .await
+                .map_err(Failure::runtime)?;
         }
     }
     Ok(())

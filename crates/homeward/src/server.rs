@@ -2,8 +2,9 @@
 
 use std::net::SocketAddr;
 
+use casework::{Casework, Clock};
 use clap::Args;
-use web::{AppState, Clock, Settings};
+use web::{AppState, Settings};
 
 use crate::demo;
 use crate::setup::{Failure, Setup, database_url};
@@ -53,24 +54,6 @@ pub struct DemoArgs {
     seed: u64,
 }
 
-async fn state(
-    setup: Setup,
-    url: &str,
-    clock: Clock,
-    settings: Settings,
-) -> Result<AppState, Failure> {
-    let store = store::open(url)
-        .await
-        .map_err(|e| Failure::runtime(format!("database {url}: {e}")))?;
-    Ok(AppState::new(
-        store,
-        setup.catalog,
-        setup.calendar,
-        clock,
-        settings,
-    ))
-}
-
 /// The clock `serve` runs on: the system's, or a test clock that only a loopback server
 /// without production settings may have (anyone who can reach it can move time).
 fn serve_clock(args: &ServeArgs) -> Result<Clock, Failure> {
@@ -88,13 +71,11 @@ fn serve_clock(args: &ServeArgs) -> Result<Clock, Failure> {
             args.bind
         )));
     }
-    Ok(Clock::Fixed(std::sync::Arc::new(std::sync::Mutex::new(
-        start,
-    ))))
+    Ok(Clock::fixed(start))
 }
 
-async fn load_demo(state: &AppState, size: demo::Size) -> Result<demo::Loaded, Failure> {
-    let hash = web::auth::hash_password(demo::DEMO_PASSWORD)
+async fn load_demo(casework: &Casework, size: demo::Size) -> Result<demo::Loaded, Failure> {
+    let hash = casework::accounts::hash_password(demo::DEMO_PASSWORD)
         .map_err(|_| Failure::runtime("cannot hash the demo password"))?;
     let started = std::time::Instant::now();
     let big = size.children > 10_000;
@@ -107,16 +88,9 @@ async fn load_demo(state: &AppState, size: demo::Size) -> Result<demo::Loaded, F
             );
         }
     };
-    let loaded = demo::load(
-        state.store.as_ref(),
-        state,
-        &size,
-        state.now(),
-        &hash,
-        &progress,
-    )
-    .await
-    .map_err(Failure::runtime)?;
+    let loaded = demo::load(casework, &size, &hash, &progress)
+        .await
+        .map_err(Failure::runtime)?;
     if big {
         eprintln!();
     }
@@ -136,25 +110,16 @@ fn summary(loaded: &demo::Loaded) -> String {
 pub async fn serve(setup: Setup, args: ServeArgs) -> Result<String, Failure> {
     let url = database_url(args.database.as_deref());
     let clock = serve_clock(&args)?;
-    let state = state(
-        setup,
-        &url,
-        clock,
-        Settings {
-            secure_cookies: args.secure_cookies,
-        },
-    )
-    .await?;
+    let casework = crate::setup::casework(setup, &url, clock).await?;
     if args.demo {
-        if state
-            .store
+        if casework
             .authorities()
             .await
             .map_err(Failure::runtime)?
             .is_empty()
         {
             let loaded = load_demo(
-                &state,
+                &casework,
                 demo::Size {
                     children: 240,
                     episodes_per_child: 5,
@@ -166,21 +131,19 @@ pub async fn serve(setup: Setup, args: ServeArgs) -> Result<String, Failure> {
         } else {
             println!("the database already has data; serving it as it is");
         }
+        crate::notify::demo_routing(&casework).await?;
     }
-    if args.demo {
-        crate::notify::demo_routing(state.store.as_ref()).await?;
+    // A store from before the lists were kept gets them before anyone reads a list.
+    let rebuilt = casework.rebuild_lists().await.map_err(Failure::runtime)?;
+    if rebuilt > 0 {
+        println!("lists rebuilt for {rebuilt} children");
     }
     let _worker = if args.no_worker {
         Vec::new()
     } else {
         let tasks = args
             .delivery
-            .start(
-                state.store.clone(),
-                state.catalog.clone(),
-                state.calendar.clone(),
-                &format!("http://{}", args.bind),
-            )
+            .start(casework.clone(), &format!("http://{}", args.bind))
             .await?;
         println!("{}", args.delivery.describe());
         tasks
@@ -192,9 +155,18 @@ pub async fn serve(setup: Setup, args: ServeArgs) -> Result<String, Failure> {
         "Homeward is serving http://{} (API docs at /api/docs) with {url}",
         args.bind
     );
-    if let Clock::Fixed(_) = state.clock {
-        println!("test clock at {}: POST /test/clock moves it", state.now());
+    if casework.clock().is_fixed() {
+        println!(
+            "test clock at {}: POST /test/clock moves it",
+            casework.now()
+        );
     }
+    let state = AppState::new(
+        casework,
+        Settings {
+            secure_cookies: args.secure_cookies,
+        },
+    );
     let app = web::app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
@@ -207,13 +179,13 @@ pub async fn serve(setup: Setup, args: ServeArgs) -> Result<String, Failure> {
 
 pub async fn demo(setup: Setup, args: DemoArgs) -> Result<String, Failure> {
     let url = database_url(args.database.as_deref());
-    let state = state(setup, &url, Clock::System, Settings::default()).await?;
+    let casework = crate::setup::casework(setup, &url, Clock::System).await?;
     let (children, per_child) = match args.scale.as_str() {
         "national" => (300_000, 3),
         _ => (240, 5),
     };
     let loaded = load_demo(
-        &state,
+        &casework,
         demo::Size {
             children: args.children.unwrap_or(children),
             episodes_per_child: per_child,

@@ -88,3 +88,39 @@ pub fn block_on<F: std::future::Future<Output = Result<String, Failure>>>(
 pub fn database_url(arg: Option<&str>) -> String {
     arg.map_or_else(|| "sqlite:homeward.db".to_owned(), str::to_owned)
 }
+
+/// The application over the database a URL names, with these packs and this clock.
+pub async fn casework(
+    setup: Setup,
+    url: &str,
+    clock: casework::Clock,
+) -> Result<casework::Casework, Failure> {
+    let store = casework::open_store(url)
+        .await
+        .map_err(|e| Failure::runtime(format!("database {url}: {e}")))?;
+    Ok(casework::Casework::new(
+        store,
+        setup.catalog,
+        setup.calendar,
+        clock,
+    ))
+}
+
+/// The application over the database of `--database`, with the built-in packs and the system
+/// clock (commands that neither evaluate nor take `--packs`).
+pub async fn casework_at(database: Option<&str>) -> Result<casework::Casework, Failure> {
+    let setup = Setup::load(None, None)?;
+    casework(setup, &database_url(database), casework::Clock::System).await
+}
+
+/// A refusal of the casework layer as a command's failure: bad input exits 2, the rest 1.
+pub fn refused(e: casework::CaseError) -> Failure {
+    match e.code() {
+        casework::Code::ValidationFailed
+        | casework::Code::BadRequest
+        | casework::Code::NotFound
+        | casework::Code::ConstraintViolated
+        | casework::Code::VersionConflict => Failure::input(e),
+        _ => Failure::runtime(e),
+    }
+}
