@@ -128,10 +128,12 @@ impl DueWindow {
     }
 }
 
-/// The `LIKE` pattern of a name search: case-folded, with `%`, `_` and `\` taken literally.
+/// The `LIKE` pattern of a name search, with `%`, `_` and `\` taken literally. The query folds
+/// its case with the database's `LOWER`, as it folds the names': SQLite's folds only ASCII
+/// letters, so a pattern folded here (every letter) would miss `Élodie` searched as written.
 pub(crate) fn name_pattern(search: &str) -> String {
     let mut p = String::from("%");
-    for c in search.to_lowercase().chars() {
+    for c in search.chars() {
         if matches!(c, '%' | '_' | '\\') {
             p.push('\\');
         }
@@ -153,7 +155,7 @@ macro_rules! impl_lists {
         #[async_trait::async_trait]
         impl crate::Lists for $store {
             async fn children_page(&self, authority: AuthorityId, search: Option<&str>, limit: i64, offset: i64) -> Result<Vec<crate::ChildRow>> {
-                let filter = if search.is_some() { " AND LOWER(v.child_name) LIKE $4 ESCAPE '\\'" } else { "" };
+                let filter = if search.is_some() { " AND LOWER(v.child_name) LIKE LOWER($4) ESCAPE '\\'" } else { "" };
                 let sql = format!(
                     "SELECT c.id, c.version, c.name, c.dob, c.facts, c.created_at, c.updated_at, COALESCE(s.episodes, 0) AS episodes, COALESCE(s.missing, 0) AS missing \
                      FROM child_visibility v JOIN children c ON c.id = v.child_id LEFT JOIN child_status s ON s.child_id = v.child_id \
@@ -391,7 +393,7 @@ mod tests {
 
     #[test]
     fn a_name_search_takes_wildcards_literally() {
-        assert_eq!(name_pattern("Ann"), "%ann%");
+        assert_eq!(name_pattern("Ann"), "%Ann%");
         assert_eq!(name_pattern("50%_x\\"), "%50\\%\\_x\\\\%");
     }
 }

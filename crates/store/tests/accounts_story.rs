@@ -99,6 +99,20 @@ async fn story(b: Backing) -> TestResult {
         "{nowhere:?}"
     );
 
+    // Display names of users, for pages that show who recorded what; unknown IDs are left out.
+    let mut shown = store
+        .user_names(&[w.manager.id, UserId(999_999), w.sw.id])
+        .await?;
+    shown.sort();
+    assert_eq!(
+        shown,
+        [
+            (w.sw.id, "SW.NEWHAM".to_owned()),
+            (w.manager.id, "TM.NEWHAM".to_owned())
+        ]
+    );
+    assert!(store.user_names(&[]).await?.is_empty());
+
     // API tokens: found by their hash, for the user they were made for.
     store
         .create_token(w.sw.id, "token-hash", "police system", t(0))

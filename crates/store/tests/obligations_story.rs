@@ -166,6 +166,17 @@ async fn story(b: Backing) -> TestResult {
     );
     let third = stored[1].clone();
     assert!(third.id != first.id && third.id != second.id);
+    assert_eq!(
+        store.episode_obligations(episode.id).await?,
+        stored[1..],
+        "an episode's open obligations, by due"
+    );
+    assert!(
+        store
+            .episode_obligations(EpisodeId(999_999))
+            .await?
+            .is_empty()
+    );
 
     // Found: every open obligation of the episode is met, under its ID, with the instant the
     // event met it; the one that no longer applied is not touched.
@@ -176,6 +187,7 @@ async fn story(b: Backing) -> TestResult {
         [first.id, third.id, second.id]
     );
     assert_eq!(stored[0], ended);
+    assert!(store.episode_obligations(episode.id).await?.is_empty());
     for met in &stored[1..] {
         assert_eq!(
             (

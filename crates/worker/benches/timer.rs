@@ -9,13 +9,12 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jiff::{SignedDuration, Timestamp};
-use protocol::{Calendar, Catalog};
-use store::{ObligationFilter, Repository};
-use support::{Sink, free_port, python, seed_with, senior_only};
+use casework::records::DueWindow;
+use casework::{Clock, MessageStatus};
+use jiff::SignedDuration;
+use support::{Sink, actor, free_port, outbox, python, seed_with, senior_only};
 use worker::{Config, SmtpTls, Templates, Transport};
 
 fn percentile(sorted: &[i64], p: f64) -> f64 {
@@ -54,19 +53,16 @@ async fn run(python: std::path::PathBuf) -> Result<(), Box<dyn std::error::Error
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     let sink = Sink::start(&python, free_port()?, &dir.join("sink.jsonl"))?;
-    let store: Arc<dyn Repository> =
-        Arc::new(store::SqliteStore::open(&dir.join("bench.db")).await?);
-    let catalog = Arc::new(Catalog::bundled()?);
-    let calendar = Arc::new(Calendar::bundled()?);
+    let casework = support::casework(&dir.join("bench.db"), Clock::System).await?;
 
     // Every child's 72-hour escalation falls due inside the window, which opens after a lead
     // long enough for the first pass over every child.
     let lead = SignedDuration::from_secs(20 + children as i64 / 500);
-    let first_due = Timestamp::now() + lead;
+    let first_due = casework.now() + lead;
     let spacing = SignedDuration::from_micros(window * 1_000_000 / children.max(1) as i64);
     let started = Instant::now();
     let newham = seed_with(
-        store.as_ref(),
+        &casework,
         children,
         first_due,
         spacing,
@@ -81,18 +77,14 @@ async fn run(python: std::path::PathBuf) -> Result<(), Box<dyn std::error::Error
 
     // Schedule every child now, so that waiting for the first pass below cannot end before it
     // starts.
-    store
-        .seed_schedule(Timestamp::now().as_microsecond())
-        .await?;
+    casework.seed_schedule().await?;
     let transport = Transport::smtp(
         &format!("smtp://127.0.0.1:{}", sink.port),
         SmtpTls::None,
         "homeward@example.invalid",
     )?;
     let tasks = worker::start(
-        store.clone(),
-        catalog,
-        calendar,
+        casework.clone(),
         Config::new(
             transport,
             Templates::default(),
@@ -103,38 +95,28 @@ async fn run(python: std::path::PathBuf) -> Result<(), Box<dyn std::error::Error
 
     // Wait for the first pass, count the open obligations, then for the window to close and
     // the outbox to drain.
-    while !store
-        .due_children(Timestamp::now().as_microsecond(), 1)
-        .await?
-        .is_empty()
-    {
+    while !casework.due_children(casework.now(), 1).await?.is_empty() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let open = store
-        .obligations(&ObligationFilter {
-            authority_ids: vec![newham.id],
-            owner_role: None,
-            due_before: None,
-            due_from: None,
-            limit: 10_000_000,
-            offset: 0,
-        })
+    let reader = actor(&casework, &newham).await?;
+    let open = casework
+        .obligations(&reader, None, DueWindow::Any, 10_000_000, 0)
         .await?
         .len();
     eprintln!(
         "first pass done after {:.1} s: {open} open obligations",
         started.elapsed().as_secs_f64()
     );
-    if Timestamp::now() >= first_due {
+    if casework.now() >= first_due {
         return Err("the first pass overran the lead; the figures would include it".into());
     }
     let last_due = first_due + spacing * (children as i32);
     loop {
         tokio::time::sleep(Duration::from_secs(1)).await;
-        if Timestamp::now() < last_due {
+        if casework.now() < last_due {
             continue;
         }
-        let pending = store.notifications(newham.id, Some("pending"), 1).await?;
+        let pending = outbox(&casework, &newham, Some(MessageStatus::Pending), 1).await?;
         if pending.is_empty() {
             break;
         }
@@ -142,18 +124,21 @@ async fn run(python: std::path::PathBuf) -> Result<(), Box<dyn std::error::Error
     for t in tasks {
         t.abort();
     }
-    let rows = store.notifications(newham.id, None, 10_000_000).await?;
+    let rows = outbox(&casework, &newham, None, 10_000_000).await?;
     let escalations: Vec<_> = rows
         .iter()
         .filter(|r| r.message.context.contains("NEWHAM-ESC-LAC-72H"))
         .collect();
     let mut to_outbox: Vec<i64> = escalations
         .iter()
-        .map(|r| r.created_at - r.message.due_at)
+        .map(|r| r.created_at.micros() - r.message.due_at.micros())
         .collect();
     let mut to_sink: Vec<i64> = escalations
         .iter()
-        .filter_map(|r| r.delivered_at.map(|d| d - r.message.due_at))
+        .filter_map(|r| {
+            r.delivered_at
+                .map(|d| d.micros() - r.message.due_at.micros())
+        })
         .collect();
     to_outbox.sort_unstable();
     to_sink.sort_unstable();

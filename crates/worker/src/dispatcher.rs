@@ -7,11 +7,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use jiff::{SignedDuration, Timestamp};
+use casework::records::{Authority, Instant};
+use casework::{CaseError, OutboxRecord};
+use jiff::SignedDuration;
 use rand::Rng;
-use store::OutboxRecord;
 use tokio::task::JoinSet;
-use web::{instant, micros};
 
 use crate::transport::{Failure, Outgoing};
 use crate::{Shared, messages};
@@ -32,9 +32,9 @@ pub async fn run(shared: Arc<Shared>) {
     loop {
         match dispatch(&shared).await {
             Ok(0) => {
-                let now = Timestamp::now();
-                let next = match shared.store.next_attempt().await {
-                    Ok(t) => t.map(instant),
+                let now = shared.casework.now();
+                let next = match shared.casework.next_attempt().await {
+                    Ok(t) => t,
                     Err(e) => {
                         tracing::warn!("dispatcher: {e}");
                         Some(now + SignedDuration::from_secs(1))
@@ -58,15 +58,17 @@ pub async fn run(shared: Arc<Shared>) {
 }
 
 /// Leases and sends one batch; returns how many messages were tried.
-pub async fn dispatch(shared: &Arc<Shared>) -> Result<usize, store::StoreError> {
-    let now = Timestamp::now();
-    let lease = micros(now + shared.config.lease);
-    let batch = shared.store.claim_outbox(micros(now), lease, BATCH).await?;
+pub async fn dispatch(shared: &Arc<Shared>) -> Result<usize, CaseError> {
+    let casework = &shared.casework;
+    let now = casework.now();
+    let batch = casework
+        .claim_outbox(now, now + shared.config.lease, BATCH)
+        .await?;
     let tried = batch.len();
     if tried == 0 {
         return Ok(0);
     }
-    let authorities = Arc::new(shared.store.authorities().await?);
+    let authorities = Arc::new(casework.authorities().await?);
     let mut sends = JoinSet::new();
     for record in batch {
         let shared = shared.clone();
@@ -85,37 +87,37 @@ pub async fn dispatch(shared: &Arc<Shared>) -> Result<usize, store::StoreError> 
 
 async fn deliver(
     shared: &Shared,
-    authorities: &[store::Authority],
+    authorities: &[Authority],
     record: OutboxRecord,
-) -> Result<(), store::StoreError> {
-    let store = shared.store.as_ref();
+) -> Result<(), CaseError> {
+    let casework = &shared.casework;
     let authority = authorities
         .iter()
         .find(|a| a.id == record.message.authority_id)
-        .ok_or(store::StoreError::NotFound)?;
+        .ok_or_else(CaseError::not_found)?;
     let result = match render(shared, authority, &record) {
         Ok(outgoing) => send(shared, &record.message.channel, &outgoing).await,
         // A template may be fixed while the message waits, so a rendering error is retried.
         Err(e) => Err(Failure::retry(e)),
     };
-    let now = Timestamp::now();
+    let now = casework.now();
     match result {
-        Ok(()) => store.outbox_delivered(record.id, micros(now)).await,
+        Ok(()) => casework.outbox_delivered(record.id, now).await,
         Err(Failure { reason, permanent }) => {
             let attempts = record.attempts + 1;
             if permanent || attempts >= shared.config.max_attempts {
                 tracing::warn!(key = %record.message.idempotency_key, "dead letter after {attempts} attempts: {reason}");
                 let alert = messages::dead_letter(authority, &record, &reason);
-                store
-                    .outbox_failed(record.id, None, &reason, &alert, micros(now))
+                casework
+                    .outbox_failed(record.id, None, &reason, &alert, now)
                     .await?;
                 shared.outbox_ready.notify_one();
                 Ok(())
             } else {
                 let wait = backoff(shared.config.backoff_base, record.attempts);
                 let retry = now + SignedDuration::try_from(wait).unwrap_or_default();
-                store
-                    .outbox_failed(record.id, Some(micros(retry)), &reason, &[], micros(now))
+                casework
+                    .outbox_failed(record.id, Some(retry), &reason, &[], now)
                     .await
             }
         }
@@ -131,7 +133,7 @@ async fn send(shared: &Shared, channel: &str, outgoing: &Outgoing) -> Result<(),
             .send(outgoing)
             .await
             .map_err(Failure::retry),
-        ("webhook", Some(webhook)) => webhook.send(outgoing).await,
+        ("webhook", Some(webhook)) => webhook.send(outgoing, shared.casework.now()).await,
         ("webhook", None) => Err(Failure::permanent(
             "webhook delivery is off: no HOMEWARD_WEBHOOK_SECRET is configured",
         )),
@@ -142,13 +144,13 @@ async fn send(shared: &Shared, channel: &str, outgoing: &Outgoing) -> Result<(),
 /// The message as it leaves: the authority's template with the acknowledgement link.
 pub fn render(
     shared: &Shared,
-    authority: &store::Authority,
+    authority: &Authority,
     record: &OutboxRecord,
 ) -> Result<Outgoing, String> {
     let m = &record.message;
     let mut context: serde_json::Value =
         serde_json::from_str(&m.context).map_err(|e| format!("message context: {e}"))?;
-    let token = web::ack::token(&shared.secret, record.id, &m.idempotency_key);
+    let token = casework::ack::token(&shared.secret, record.id, &m.idempotency_key);
     let ack_url = format!("{}/ack/{token}", shared.config.public_url);
     context["ack_url"] = serde_json::json!(ack_url);
     let rendered =
@@ -156,7 +158,7 @@ pub fn render(
             .config
             .templates
             .render(&authority.code.to_lowercase(), &m.kind, &context)?;
-    let at = |us: i64| protocol::output::format_instant(&shared.calendar, instant(us));
+    let at = |t: Instant| casework::time::format(shared.casework.calendar(), t);
     Ok(Outgoing {
         key: m.idempotency_key.clone(),
         kind: m.kind.clone(),

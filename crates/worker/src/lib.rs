@@ -1,6 +1,8 @@
 //! Homeward's worker: the scheduler that turns obligations falling due into notifications in
 //! the outbox (in the same transaction as the obligation state), and the dispatcher that
 //! delivers the outbox at least once. Side effects leave Homeward only through the outbox.
+//! The worker decides what is said to whom and how it is delivered; everything it reads or
+//! writes, and the time it reads, goes through the casework layer ([`casework::Casework`]).
 
 pub mod dispatcher;
 pub mod messages;
@@ -12,9 +14,8 @@ pub mod webhook;
 use std::sync::Arc;
 use std::time::Duration;
 
+use casework::{CaseError, Casework};
 use jiff::SignedDuration;
-use protocol::{Calendar, Catalog};
-use store::Repository;
 use tokio::sync::Notify;
 
 pub use templates::Templates;
@@ -62,12 +63,8 @@ impl Config {
 
 /// What the scheduler and dispatcher share.
 pub struct Shared {
-    /// The store.
-    pub store: Arc<dyn Repository>,
-    /// The rule packs.
-    pub catalog: Arc<Catalog>,
-    /// The calendar.
-    pub calendar: Arc<Calendar>,
+    /// The application: the store, the rule packs, the calendar and the clock.
+    pub casework: Casework,
     /// Settings.
     pub config: Config,
     /// The secret that signs acknowledgement links.
@@ -76,36 +73,37 @@ pub struct Shared {
     pub outbox_ready: Notify,
 }
 
-/// Starts the scheduler and the dispatcher on the current Tokio runtime.
+impl Shared {
+    /// What the scheduler and dispatcher share, with the installation's notification secret
+    /// (made and stored now if there is none yet).
+    pub async fn new(casework: Casework, config: Config) -> Result<Self, CaseError> {
+        let secret = casework.notification_secret().await?;
+        Ok(Self {
+            casework,
+            config,
+            secret,
+            outbox_ready: Notify::new(),
+        })
+    }
+}
+
+/// Starts the scheduler and the dispatcher on the current Tokio runtime, after writing the
+/// plans of any children whose lists were never written (a store from before they were kept).
 pub async fn start(
-    store: Arc<dyn Repository>,
-    catalog: Arc<Catalog>,
-    calendar: Arc<Calendar>,
+    casework: Casework,
     config: Config,
 ) -> Result<Vec<tokio::task::JoinHandle<()>>, String> {
-    let mut candidate = [0u8; 32];
-    getrandom_fill(&mut candidate)?;
-    let secret = store
-        .notification_secret(&hex::encode(candidate))
+    casework
+        .rebuild_lists()
         .await
-        .map_err(|e| format!("notification secret: {e}"))?;
-    let shared = Arc::new(Shared {
-        store,
-        catalog,
-        calendar,
-        config,
-        secret,
-        outbox_ready: Notify::new(),
-    });
+        .map_err(|e| format!("rebuilding the lists: {e}"))?;
+    let shared = Arc::new(
+        Shared::new(casework, config)
+            .await
+            .map_err(|e| format!("notification secret: {e}"))?,
+    );
     Ok(vec![
         tokio::spawn(scheduler::run(shared.clone())),
         tokio::spawn(dispatcher::run(shared)),
     ])
-}
-
-fn getrandom_fill(buf: &mut [u8]) -> Result<(), String> {
-    use rand::TryRngCore;
-    rand::rngs::OsRng
-        .try_fill_bytes(buf)
-        .map_err(|e| format!("random: {e}"))
 }

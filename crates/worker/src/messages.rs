@@ -2,15 +2,19 @@
 //! or a dead letter give rise to, each addressed through the authority's routing and keyed by
 //! stable fields only (never row IDs, which change when obligations are recomputed).
 
+use casework::evaluation::{Evaluated, open_obligation};
+use casework::records::{
+    Authority, ChildFile, ChildId, EpisodeId, EpisodeRow, Instant, NewObligation,
+};
+use casework::routing::Routing;
+use casework::time::format;
+use casework::{NewOutbox, OutboxRecord};
 use jiff::{SignedDuration, Timestamp};
 use protocol::pack::Rule;
 use protocol::vocabulary::{Anchor, RuleKind};
 use protocol::{Calendar, Catalog};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use store::{Authority, ChildFile, NewOutbox, OpenEpisode, OutboxRecord, ScheduleOutcome};
-use web::routing::Routing;
-use web::{instant, micros};
 
 /// A 128-bit hex digest of the parts: the idempotency keys and topics of messages.
 pub fn key(parts: &[&str]) -> String {
@@ -37,19 +41,19 @@ fn addressed(
     routing: &Routing,
     calendar: &Calendar,
     authority: &Authority,
-    child_id: Option<i64>,
+    child_id: Option<ChildId>,
     topic: &str,
     kind: &str,
     level: i64,
     role: &str,
     context: &Value,
-    due_at: i64,
+    due_at: Instant,
     now: Timestamp,
     reescalate: bool,
 ) -> Vec<NewOutbox> {
     let role = routing.on_duty(role, now, calendar);
     let reescalate_at = (reescalate && level < routing.max_level)
-        .then(|| micros(now + SignedDuration::from_mins(routing.reescalate_after_minutes)));
+        .then(|| Instant::from(now + SignedDuration::from_mins(routing.reescalate_after_minutes)));
     routing
         .recipients(&role)
         .iter()
@@ -94,31 +98,28 @@ fn automated_notice(rule: &Rule) -> Option<&'static str> {
     })
 }
 
-/// A child's obligations at `now`, when to look again, and a message for every obligation that
-/// has fallen due: escalations (ESC rules) and notifications (NOTIFY rules) once active, and any
-/// obligation whose deadline has passed (`overdue`). Repeating this at a later `now` gives the
-/// same keys for the same events, so only new ones are written.
-pub fn child_outcome(
+/// The messages for a child evaluated at `now` (the [`casework::Messages`] the scheduler hands
+/// to [`casework::Casework::schedule_child`], which writes them with the child's plan): for
+/// every obligation that has fallen due, escalations (ESC rules) and notifications (NOTIFY
+/// rules) once active, automatic notices of `… (system)` rules, and any obligation whose
+/// deadline has passed (`overdue`). Repeating this at a later `now` gives the same keys for the
+/// same events, so only new ones are written.
+pub fn child_messages(
     catalog: &Catalog,
     calendar: &Calendar,
     file: &ChildFile,
+    evaluated: &Evaluated,
     now: Timestamp,
-) -> Result<ScheduleOutcome, String> {
-    let evaluated =
-        web::evaluation::evaluate(catalog, calendar, file, now).map_err(|e| e.to_string())?;
-    let mut outcome = ScheduleOutcome {
-        next_check: evaluated.next_change.map(micros),
-        ..ScheduleOutcome::default()
-    };
-    for (o, episode_id) in &evaluated.obligations {
-        let stored = web::evaluation::recompute_one(catalog, file, o, *episode_id);
+) -> Vec<NewOutbox> {
+    let mut messages = Vec::new();
+    for (o, episode_id) in &evaluated.open {
+        let stored = open_obligation(catalog, file, o, *episode_id);
         let rule = catalog.rule(o.rule);
-        let mut fell_due = Vec::new();
         if let Some(notice) = automated_notice(rule)
             && o.activation <= now
         {
             let episode = file.episodes.iter().find(|e| e.id == *episode_id);
-            let mut to: Vec<i64> = episode
+            let mut to = episode
                 .map(|e| vec![e.responsible_authority_id, e.host_authority_id])
                 .unwrap_or_default();
             to.dedup();
@@ -130,7 +131,7 @@ pub fn child_outcome(
                     &file.child.id.to_string(),
                     &episode_id.to_string(),
                     &stored.rule,
-                    &micros(at).to_string(),
+                    &at.as_microsecond().to_string(),
                     notice,
                 ]);
                 let context = context(
@@ -143,7 +144,7 @@ pub fn child_outcome(
                     at,
                     o.due,
                 );
-                outcome.messages.extend(addressed(
+                messages.extend(addressed(
                     &routing,
                     calendar,
                     authority,
@@ -153,14 +154,14 @@ pub fn child_outcome(
                     0,
                     "mash",
                     &context,
-                    micros(at),
+                    at.into(),
                     now,
                     true,
                 ));
             }
-            outcome.obligations.push(stored);
             continue;
         }
+        let mut fell_due = Vec::new();
         match rule.kind {
             RuleKind::Esc if o.activation <= now => fell_due.push(("escalation", o.activation)),
             RuleKind::Notify if o.activation <= now => {
@@ -181,15 +182,15 @@ pub fn child_outcome(
             && !fell_due.is_empty()
         {
             let routing = Routing::of(authority);
+            let owner_role = stored.owner_role.map_or("", |r| r.as_str());
             for (kind, at) in fell_due {
-                let at_us = micros(at).to_string();
                 let topic = key(&[
                     &authority.id.to_string(),
                     &file.child.id.to_string(),
                     &episode_id.to_string(),
                     &stored.rule,
-                    stored.share.as_deref().unwrap_or(""),
-                    &at_us,
+                    stored.share.map_or("", |s| s.as_str()),
+                    &at.as_microsecond().to_string(),
                     kind,
                 ]);
                 let context = context(
@@ -202,7 +203,7 @@ pub fn child_outcome(
                     at,
                     o.due,
                 );
-                outcome.messages.extend(addressed(
+                messages.extend(addressed(
                     &routing,
                     calendar,
                     authority,
@@ -210,17 +211,16 @@ pub fn child_outcome(
                     &topic,
                     kind,
                     0,
-                    &stored.owner_role,
+                    owner_role,
                     &context,
-                    micros(at),
+                    at.into(),
                     now,
                     true,
                 ));
             }
         }
-        outcome.obligations.push(stored);
     }
-    Ok(outcome)
+    messages
 }
 
 /// What a template may say about an obligation's message.
@@ -229,8 +229,8 @@ fn context(
     calendar: &Calendar,
     authority: &Authority,
     file: &ChildFile,
-    episode_id: i64,
-    stored: &store::NewObligation,
+    episode_id: EpisodeId,
+    stored: &NewObligation,
     kind: &str,
     at: Timestamp,
     due: Option<Timestamp>,
@@ -245,8 +245,8 @@ fn context(
         "rule": stored.rule,
         "action": stored.action,
         "citation": stored.citation,
-        "instant": protocol::output::format_instant(calendar, at),
-        "due": due.map(|d| protocol::output::format_instant(calendar, d)),
+        "instant": format(calendar, at),
+        "due": due.map(|d| format(calendar, d)),
     })
 }
 
@@ -283,14 +283,18 @@ pub fn reescalation(
     )
 }
 
-/// The 08:00 list of an authority's missing children for the day of `at`.
+/// The 08:00 list of an authority's missing children (each episode in which a child is missing
+/// now, as [`casework::Casework::daily_list`] reads them) for the day of `at`, longest missing
+/// first.
 pub fn daily_list(
     calendar: &Calendar,
     authority: &Authority,
-    children: &[OpenEpisode],
+    missing: &[EpisodeRow],
     at: Timestamp,
 ) -> Vec<NewOutbox> {
     let routing = Routing::of(authority);
+    let mut children: Vec<&EpisodeRow> = missing.iter().collect();
+    children.sort_by_key(|r| (r.status.since, r.status.episode_id));
     let date = calendar.local_date(at).to_string();
     let topic = key(&[&authority.id.to_string(), "daily_list", &date]);
     let context = json!({
@@ -299,12 +303,12 @@ pub fn daily_list(
         "authority": authority.name,
         "authority_code": authority.code,
         "date": date,
-        "instant": protocol::output::format_instant(calendar, at),
+        "instant": format(calendar, at),
         "children": children.iter().map(|c| json!({
-            "child_id": c.child_id,
-            "name": c.name,
-            "since": protocol::output::format_instant(calendar, instant(c.opened_at)),
-            "risk": c.risk,
+            "child_id": c.status.child_id,
+            "name": c.child_name,
+            "since": format(calendar, c.status.since),
+            "risk": c.status.risk,
         })).collect::<Vec<_>>(),
     });
     routing
@@ -321,7 +325,7 @@ pub fn daily_list(
             channel: channel(recipient).into(),
             recipient: recipient.clone(),
             context: context.to_string(),
-            due_at: micros(at),
+            due_at: at.into(),
             reescalate_at: None,
         })
         .collect()

@@ -1,16 +1,17 @@
 //! The scheduler: sleeps until the earliest instant anything changes (a child's next change as
 //! the engine answers it, an unacknowledged message's re-escalation, 08:00), or until the store
-//! signals a recorded event, then stores each due child's obligations and the messages for what
-//! fell due in one transaction.
+//! signals a recorded event, then has each due child's plan and the messages for what fell due
+//! written in one transaction ([`casework::Casework::schedule_child`]).
 
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use casework::evaluation::Evaluated;
+use casework::records::{ChildFile, ChildId};
+use casework::{CaseError, NewOutbox};
 use jiff::civil::Time;
 use jiff::{SignedDuration, Timestamp, ToSpan};
-use store::Repository;
-use web::{instant, micros};
 
 use crate::{Shared, messages};
 
@@ -37,23 +38,23 @@ fn next_eight(calendar: &protocol::Calendar, now: Timestamp) -> Timestamp {
 
 /// Runs the scheduler for ever.
 pub async fn run(shared: Arc<Shared>) {
-    let store = shared.store.clone();
-    let changed = store.schedule_changed();
+    let casework = &shared.casework;
+    let changed = casework.schedule_changed();
     let mut daily_done: Option<Timestamp> = None;
-    let mut failing: HashSet<i64> = HashSet::new();
-    if let Err(e) = store.seed_schedule(micros(Timestamp::now())).await {
+    let mut failing: HashSet<ChildId> = HashSet::new();
+    if let Err(e) = casework.seed_schedule().await {
         tracing::warn!("scheduler: {e}");
     }
     loop {
-        let now = Timestamp::now();
-        match tick(&shared, &Timestamp::now, &mut daily_done, &mut failing).await {
+        let now = casework.now();
+        match tick(&shared, &mut daily_done, &mut failing).await {
             Ok(added) if added > 0 => shared.outbox_ready.notify_one(),
             Ok(_) => {}
             Err(e) => tracing::warn!("scheduler: {e}"),
         }
-        let mut wake = next_eight(&shared.calendar, now);
-        match store.next_wake().await {
-            Ok(Some(t)) => wake = wake.min(instant(t)),
+        let mut wake = next_eight(casework.calendar(), now);
+        match casework.next_wake().await {
+            Ok(Some(t)) => wake = wake.min(t),
             Ok(None) => {}
             Err(e) => tracing::warn!("scheduler: {e}"),
         }
@@ -62,7 +63,7 @@ pub async fn run(shared: Arc<Shared>) {
             wake = wake.max(now + SignedDuration::from_secs(1));
         }
         let wait = wake
-            .duration_since(Timestamp::now())
+            .duration_since(casework.now())
             .clamp(SignedDuration::ZERO, shared.config.max_sleep);
         tokio::select! {
             () = tokio::time::sleep(Duration::try_from(wait).unwrap_or_default()) => {}
@@ -71,22 +72,24 @@ pub async fn run(shared: Arc<Shared>) {
     }
 }
 
-/// One pass: due children, due re-escalations, the 08:00 list. `clock` is read once for the
-/// pass and again for each child, so each child is evaluated at the instant its transaction
-/// starts (tests pass a fixed instant). Returns how many messages were written.
+/// One pass: due children, due re-escalations, the 08:00 list. The casework clock is read once
+/// for the pass and again for each child, so each child is evaluated at the instant its
+/// transaction starts (tests stand a test clock at chosen instants). Returns how many messages
+/// were written.
 pub async fn tick(
     shared: &Shared,
-    clock: &(dyn Fn() -> Timestamp + Sync),
     daily_done: &mut Option<Timestamp>,
-    failing: &mut HashSet<i64>,
-) -> Result<u64, store::StoreError> {
-    let store: &dyn Repository = shared.store.as_ref();
-    let now = clock();
-    let now_us = micros(now);
+    failing: &mut HashSet<ChildId>,
+) -> Result<u64, CaseError> {
+    let casework = &shared.casework;
+    let now = casework.now();
+    let said = |file: &ChildFile, evaluated: &Evaluated, at: Timestamp| -> Vec<NewOutbox> {
+        messages::child_messages(casework.catalog(), casework.calendar(), file, evaluated, at)
+    };
     let mut added = 0;
     loop {
-        let due: Vec<i64> = store
-            .due_children(now_us, BATCH + failing.len() as i64)
+        let due: Vec<ChildId> = casework
+            .due_children(now, BATCH + failing.len() as i64)
             .await?
             .into_iter()
             .filter(|c| !failing.contains(c))
@@ -95,14 +98,11 @@ pub async fn tick(
             break;
         }
         for child in due {
-            let at = clock().max(now);
-            let schedule = |file: &store::ChildFile| {
-                messages::child_outcome(&shared.catalog, &shared.calendar, file, at)
-            };
-            match store.schedule_child(child, micros(at), &schedule).await {
+            let at = casework.now().max(now);
+            match casework.schedule_child(child, at, &said).await {
                 Ok(n) => added += n,
                 Err(e) => {
-                    tracing::warn!(child, "scheduler: child not evaluated: {e}");
+                    tracing::warn!(%child, "scheduler: child not evaluated: {e}");
                     failing.insert(child);
                 }
             }
@@ -112,29 +112,29 @@ pub async fn tick(
             shared.outbox_ready.notify_one();
         }
     }
-    let authorities = store.authorities().await?;
+    let authorities = casework.authorities().await?;
     let mut settled = HashSet::new();
-    for r in store.reescalations_due(now_us, 1000).await? {
+    for r in casework.reescalations_due(now, 1000).await? {
         if !settled.insert(r.message.topic.clone()) {
             continue;
         }
         let next = authorities
             .iter()
             .find(|a| a.id == r.message.authority_id)
-            .map(|a| messages::reescalation(&shared.calendar, a, &r, now))
+            .map(|a| messages::reescalation(casework.calendar(), a, &r, now))
             .unwrap_or_default();
-        added += store.enqueue(&next, Some(&r.message.topic), now_us).await?;
+        added += casework.enqueue(&next, Some(&r.message.topic)).await?;
     }
-    let eight = latest_eight(&shared.calendar, now);
+    let eight = latest_eight(casework.calendar(), now);
     if *daily_done != Some(eight) {
         for a in &authorities {
             let list = messages::daily_list(
-                &shared.calendar,
+                casework.calendar(),
                 a,
-                &store.open_episodes(a.id).await?,
+                &casework.daily_list(a).await?,
                 eight,
             );
-            added += store.enqueue(&list, None, now_us).await?;
+            added += casework.enqueue(&list, None).await?;
         }
         *daily_done = Some(eight);
     }

@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
+use jiff::Timestamp;
 use reqwest::StatusCode;
 use serde_json::json;
 use sha2::Sha256;
@@ -94,11 +95,11 @@ impl Webhook {
 
     /// Posts one message: 2xx is delivered; 408, 429, 5xx and network errors or timeouts are
     /// retried; any other answer is permanent (the URL or the receiver is wrong, and trying
-    /// again would not help).
-    pub async fn send(&self, m: &Outgoing) -> Result<(), Failure> {
-        web::routing::webhook_url(&m.to).map_err(Failure::permanent)?;
+    /// again would not help). The attempt is signed as made at `now`.
+    pub async fn send(&self, m: &Outgoing, now: Timestamp) -> Result<(), Failure> {
+        casework::routing::webhook_url(&m.to).map_err(Failure::permanent)?;
         let body = payload(m).to_string().into_bytes();
-        let timestamp = jiff::Timestamp::now().as_second().to_string();
+        let timestamp = now.as_second().to_string();
         let signature = sign(&self.secret, &timestamp, &body);
         let response = self
             .client

@@ -3,13 +3,12 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use jiff::{SignedDuration, Timestamp};
-use protocol::{Calendar, Catalog};
-use store::Repository;
-use support::{Sink, TestResult, free_port, key_of, python, seed};
+use casework::records::Authority;
+use casework::{Casework, Clock, MessageStatus, OutboxRecord};
+use jiff::SignedDuration;
+use support::{Sink, TestResult, free_port, key_of, outbox, python, seed};
 use worker::{Config, SmtpTls, Templates, Transport};
 
 fn temp_dir(name: &str) -> Result<std::path::PathBuf, std::io::Error> {
@@ -20,7 +19,7 @@ fn temp_dir(name: &str) -> Result<std::path::PathBuf, std::io::Error> {
 }
 
 async fn start(
-    store: Arc<dyn Repository>,
+    casework: Casework,
     port: u16,
     backoff: Duration,
 ) -> Result<Vec<tokio::task::JoinHandle<()>>, String> {
@@ -35,34 +34,29 @@ async fn start(
         "http://homeward.test".into(),
     );
     config.backoff_base = backoff;
-    worker::start(
-        store,
-        Arc::new(Catalog::bundled().map_err(|e| e.to_string())?),
-        Arc::new(Calendar::bundled().map_err(|e| e.to_string())?),
-        config,
-    )
-    .await
+    worker::start(casework, config).await
 }
 
 /// Waits until no message is pending and returns every outbox row.
 async fn drained(
-    store: &dyn Repository,
-    authority: i64,
+    casework: &Casework,
+    authority: &Authority,
     within: Duration,
-) -> Result<Vec<store::OutboxRecord>, String> {
+) -> Result<Vec<OutboxRecord>, String> {
     let until = std::time::Instant::now() + within;
     loop {
-        let all = store
-            .notifications(authority, None, 100_000)
+        let all = outbox(casework, authority, None, 100_000)
             .await
             .map_err(|e| e.to_string())?;
-        if !all.is_empty() && all.iter().all(|r| r.status == "delivered") {
+        if !all.is_empty() && all.iter().all(|r| r.status == MessageStatus::Delivered) {
             return Ok(all);
         }
         if std::time::Instant::now() > until {
             return Err(format!(
                 "outbox not drained: {} of {} delivered",
-                all.iter().filter(|r| r.status == "delivered").count(),
+                all.iter()
+                    .filter(|r| r.status == MessageStatus::Delivered)
+                    .count(),
                 all.len()
             ));
         }
@@ -77,18 +71,17 @@ async fn messages_reach_the_right_recipients_with_their_content() -> TestResult 
     };
     let dir = temp_dir("smtp-content")?;
     let sink = Sink::start(&python, free_port()?, &dir.join("sink.jsonl"))?;
-    let store: Arc<dyn Repository> =
-        Arc::new(store::SqliteStore::open(&dir.join("db.sqlite")).await?);
+    let casework = support::casework(&dir.join("db.sqlite"), Clock::System).await?;
     // Three children whose 24-hour escalation fell due a minute ago.
     let newham = seed(
-        store.as_ref(),
+        &casework,
         3,
-        Timestamp::now() - SignedDuration::from_mins(1),
+        casework.now() - SignedDuration::from_mins(1),
         SignedDuration::from_secs(1),
     )
     .await?;
-    let tasks = start(store.clone(), sink.port, Duration::from_secs(1)).await?;
-    let outbox = drained(store.as_ref(), newham.id, Duration::from_secs(30)).await?;
+    let tasks = start(casework.clone(), sink.port, Duration::from_secs(1)).await?;
+    let outbox = drained(&casework, &newham, Duration::from_secs(30)).await?;
     for t in tasks {
         t.abort();
     }
@@ -156,21 +149,20 @@ async fn an_smtp_outage_delays_but_loses_nothing() -> TestResult {
     let dir = temp_dir("smtp-outage")?;
     let mut sink = Sink::start(&python, free_port()?, &dir.join("sink.jsonl"))?;
     sink.stop();
-    let store: Arc<dyn Repository> =
-        Arc::new(store::SqliteStore::open(&dir.join("db.sqlite")).await?);
+    let casework = support::casework(&dir.join("db.sqlite"), Clock::System).await?;
     let newham = seed(
-        store.as_ref(),
+        &casework,
         20,
-        Timestamp::now() + SignedDuration::from_secs(1),
+        casework.now() + SignedDuration::from_secs(1),
         SignedDuration::from_millis(100),
     )
     .await?;
-    let tasks = start(store.clone(), sink.port, Duration::from_millis(300)).await?;
+    let tasks = start(casework.clone(), sink.port, Duration::from_millis(300)).await?;
     // The relay is down while the escalations fall due.
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let during = store.notifications(newham.id, None, 100_000).await?;
+    let during = outbox(&casework, &newham, None, 100_000).await?;
     assert!(
-        during.iter().all(|r| r.status == "pending"),
+        during.iter().all(|r| r.status == MessageStatus::Pending),
         "nothing can be delivered during the outage"
     );
     assert!(
@@ -178,7 +170,7 @@ async fn an_smtp_outage_delays_but_loses_nothing() -> TestResult {
         "delivery was attempted during the outage"
     );
     sink.restart()?;
-    let outbox = drained(store.as_ref(), newham.id, Duration::from_secs(60)).await?;
+    let outbox = drained(&casework, &newham, Duration::from_secs(60)).await?;
     for t in tasks {
         t.abort();
     }

@@ -1,19 +1,18 @@
-//! Each message the seeds name, produced by the scheduler at chosen instants (the scheduler
-//! takes `now` as a parameter), addressed through the authority's routing; acknowledgement
-//! stopping re-escalation; dead letters raising an alert; template snapshots.
+//! Each message the seeds name, produced by the scheduler at chosen instants (the casework
+//! layer's test clock, moved by the test), addressed through the authority's routing;
+//! acknowledgement stopping re-escalation; dead letters raising an alert; template snapshots.
 
 mod support;
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use casework::records::{Authority, Instant, MessageId};
+use casework::routing::Routing;
+use casework::{Clock, MessageStatus, OutboxRecord};
 use jiff::{SignedDuration, Timestamp};
-use protocol::{Calendar, Catalog};
 use serde_json::json;
-use store::{OutboxRecord, Repository};
-use support::{NEWHAM, TestResult, authority, child, event, load};
-use tokio::sync::Notify;
-use web::routing::Routing;
+use support::{NEWHAM, TestResult, authority, child, event, load, outbox};
 use worker::{Config, Shared, Templates, Transport, scheduler};
 
 const MERTON: (&str, &str, &str, &str) = (
@@ -39,25 +38,26 @@ fn t(s: &str) -> Result<Timestamp, jiff::Error> {
     s.parse()
 }
 
-async fn shared(name: &str) -> Result<Arc<Shared>, Box<dyn std::error::Error>> {
+/// The worker's shared state over a new store, on a test clock standing at `start`.
+async fn shared(name: &str, start: Timestamp) -> Result<Arc<Shared>, Box<dyn std::error::Error>> {
     let dir = std::env::temp_dir().join(format!("homeward-kinds-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
-    let store: Arc<dyn Repository> =
-        Arc::new(store::SqliteStore::open(&dir.join("db.sqlite")).await?);
+    let casework = support::casework(&dir.join("db.sqlite"), Clock::fixed(start)).await?;
     let transport = Transport::mailbox(dir.join("mailbox"), "homeward@example.invalid")?;
-    Ok(Arc::new(Shared {
-        store,
-        catalog: Arc::new(Catalog::bundled()?),
-        calendar: Arc::new(Calendar::bundled()?),
-        config: Config::new(
-            transport,
-            Templates::default(),
-            "http://homeward.test".into(),
-        ),
-        secret: "test-secret".into(),
-        outbox_ready: Notify::new(),
-    }))
+    let config = Config::new(
+        transport,
+        Templates::default(),
+        "http://homeward.test".into(),
+    );
+    Ok(Arc::new(Shared::new(casework, config).await?))
+}
+
+/// Moves the test clock to `to`.
+fn set_clock(shared: &Shared, to: Timestamp) {
+    if let Clock::Fixed(t) = shared.casework.clock() {
+        *t.lock().unwrap_or_else(|p| p.into_inner()) = to;
+    }
 }
 
 fn demo_routing(code: &str) -> Result<serde_json::Value, serde_json::Error> {
@@ -69,10 +69,11 @@ async fn tick(
     shared: &Shared,
     now: Timestamp,
 ) -> Result<Vec<OutboxRecord>, Box<dyn std::error::Error>> {
-    let before: HashSet<i64> = all(shared).await?.iter().map(|r| r.id).collect();
+    let before: HashSet<MessageId> = all(shared).await?.iter().map(|r| r.id).collect();
+    set_clock(shared, now);
     // No 08:00 list unless a test asks for one.
     let mut daily = Some(scheduler_eight(shared, now));
-    scheduler::tick(shared, &|| now, &mut daily, &mut HashSet::new()).await?;
+    scheduler::tick(shared, &mut daily, &mut HashSet::new()).await?;
     Ok(all(shared)
         .await?
         .into_iter()
@@ -81,13 +82,13 @@ async fn tick(
 }
 
 fn scheduler_eight(shared: &Shared, now: Timestamp) -> Timestamp {
-    scheduler::latest_eight(&shared.calendar, now)
+    scheduler::latest_eight(shared.casework.calendar(), now)
 }
 
 async fn all(shared: &Shared) -> Result<Vec<OutboxRecord>, Box<dyn std::error::Error>> {
     let mut out = Vec::new();
-    for a in shared.store.authorities().await? {
-        out.extend(shared.store.notifications(a.id, None, 100_000).await?);
+    for a in shared.casework.authorities().await? {
+        out.extend(outbox(&shared.casework, &a, None, 100_000).await?);
     }
     out.sort_by_key(|r| r.id);
     Ok(out)
@@ -115,14 +116,8 @@ fn recipients(messages: &[&OutboxRecord]) -> Vec<String> {
 async fn newham_child(
     shared: &Shared,
     reported: Timestamp,
-) -> Result<store::Authority, Box<dyn std::error::Error>> {
-    let newham = authority(
-        shared.store.as_ref(),
-        NEWHAM,
-        &demo_routing("NEWHAM")?,
-        reported,
-    )
-    .await?;
+) -> Result<Authority, Box<dyn std::error::Error>> {
+    let newham = authority(&shared.casework, NEWHAM, &demo_routing("NEWHAM")?).await?;
     let c = child(
         "Ada Newham",
         &newham,
@@ -139,19 +134,16 @@ async fn newham_child(
                 json!({"level": "medium"}),
             ),
         ],
-    );
-    load(shared.store.as_ref(), &newham, &[c]).await?;
-    shared
-        .store
-        .seed_schedule(reported.as_microsecond())
-        .await?;
+    )?;
+    load(&shared.casework, &newham, &[c]).await?;
+    shared.casework.seed_schedule().await?;
     Ok(newham)
 }
 
 #[tokio::test]
 async fn newham_escalates_at_24_hours_72_hours_and_7_days() -> TestResult {
-    let shared = shared("newham").await?;
     let reported = t("2026-11-16T10:00:00Z")?; // a Monday, in office hours
+    let shared = shared("newham", reported).await?;
     newham_child(&shared, reported).await?;
     let day1 = tick(&shared, reported + SignedDuration::from_secs(24 * 3600 + 1)).await?;
     assert_eq!(
@@ -181,8 +173,8 @@ async fn newham_escalates_at_24_hours_72_hours_and_7_days() -> TestResult {
 
 #[tokio::test]
 async fn out_of_hours_the_social_workers_messages_go_to_the_emergency_duty_team() -> TestResult {
-    let shared = shared("edt").await?;
     let reported = t("2026-11-20T20:00:00Z")?; // Friday evening: the 24 hours end on Saturday
+    let shared = shared("edt", reported).await?;
     newham_child(&shared, reported).await?;
     let day1 = tick(&shared, reported + SignedDuration::from_secs(24 * 3600 + 1)).await?;
     let esc = about(&day1, "escalation", "NEWHAM-ESC-LAC-24H");
@@ -193,15 +185,9 @@ async fn out_of_hours_the_social_workers_messages_go_to_the_emergency_duty_team(
 
 #[tokio::test]
 async fn merton_leadership_alert_at_24_and_48_hours() -> TestResult {
-    let shared = shared("merton").await?;
     let reported = t("2026-11-16T10:00:00Z")?;
-    let merton = authority(
-        shared.store.as_ref(),
-        MERTON,
-        &demo_routing("MERTON")?,
-        reported,
-    )
-    .await?;
+    let shared = shared("merton", reported).await?;
+    let merton = authority(&shared.casework, MERTON, &demo_routing("MERTON")?).await?;
     let c = child(
         "Ben Merton",
         &merton,
@@ -211,12 +197,9 @@ async fn merton_leadership_alert_at_24_and_48_hours() -> TestResult {
             "reported_missing",
             json!({"to": "Metropolitan Police", "police_ref": "M-1"}),
         )],
-    );
-    load(shared.store.as_ref(), &merton, &[c]).await?;
-    shared
-        .store
-        .seed_schedule(reported.as_microsecond())
-        .await?;
+    )?;
+    load(&shared.casework, &merton, &[c]).await?;
+    shared.casework.seed_schedule().await?;
     let first = tick(&shared, reported + SignedDuration::from_secs(1)).await?;
     assert_eq!(
         recipients(&about(&first, "escalation", "MERTON-SLA-24H")),
@@ -238,15 +221,9 @@ async fn merton_leadership_alert_at_24_and_48_hours() -> TestResult {
 
 #[tokio::test]
 async fn hips_tells_the_senior_manager_at_48_hours() -> TestResult {
-    let shared = shared("hips").await?;
     let reported = t("2026-11-16T10:00:00Z")?;
-    let hampshire = authority(
-        shared.store.as_ref(),
-        HAMPSHIRE,
-        &demo_routing("HAMPSHIRE")?,
-        reported,
-    )
-    .await?;
+    let shared = shared("hips", reported).await?;
+    let hampshire = authority(&shared.casework, HAMPSHIRE, &demo_routing("HAMPSHIRE")?).await?;
     let c = child(
         "Cal Hampshire",
         &hampshire,
@@ -256,12 +233,9 @@ async fn hips_tells_the_senior_manager_at_48_hours() -> TestResult {
             "reported_missing",
             json!({"to": "Hampshire Constabulary", "police_ref": "H-1"}),
         )],
-    );
-    load(shared.store.as_ref(), &hampshire, &[c]).await?;
-    shared
-        .store
-        .seed_schedule(reported.as_microsecond())
-        .await?;
+    )?;
+    load(&shared.casework, &hampshire, &[c]).await?;
+    shared.casework.seed_schedule().await?;
     let before = tick(
         &shared,
         reported + SignedDuration::from_secs(48 * 3600 - 60),
@@ -282,22 +256,10 @@ async fn hips_tells_the_senior_manager_at_48_hours() -> TestResult {
 #[tokio::test]
 async fn south_yorkshire_reports_and_returns_go_to_responsible_and_host_children_services()
 -> TestResult {
-    let shared = shared("sy").await?;
     let reported = t("2026-11-16T10:00:00Z")?;
-    let barnsley = authority(
-        shared.store.as_ref(),
-        BARNSLEY,
-        &demo_routing("BARNSLEY")?,
-        reported,
-    )
-    .await?;
-    let newham = authority(
-        shared.store.as_ref(),
-        NEWHAM,
-        &demo_routing("NEWHAM")?,
-        reported,
-    )
-    .await?;
+    let shared = shared("sy", reported).await?;
+    let barnsley = authority(&shared.casework, BARNSLEY, &demo_routing("BARNSLEY")?).await?;
+    let newham = authority(&shared.casework, NEWHAM, &demo_routing("NEWHAM")?).await?;
     let found = reported + SignedDuration::from_hours(5);
     // A Newham child placed in Barnsley, missing there, found five hours later.
     let c = child(
@@ -312,12 +274,9 @@ async fn south_yorkshire_reports_and_returns_go_to_responsible_and_host_children
             ),
             event(found, "located", json!({"where": "known address"})),
         ],
-    );
-    load(shared.store.as_ref(), &newham, &[c]).await?;
-    shared
-        .store
-        .seed_schedule(reported.as_microsecond())
-        .await?;
+    )?;
+    load(&shared.casework, &newham, &[c]).await?;
+    shared.casework.seed_schedule().await?;
     let first = tick(&shared, reported + SignedDuration::from_secs(1)).await?;
     let report = about(&first, "missing_report", "SY-NOT-AUTO");
     assert_eq!(
@@ -342,8 +301,8 @@ async fn south_yorkshire_reports_and_returns_go_to_responsible_and_host_children
 #[tokio::test]
 async fn unacknowledged_messages_climb_the_manager_chain_and_acknowledgement_stops_them()
 -> TestResult {
-    let shared = shared("reescalate").await?;
     let reported = t("2026-11-16T10:00:00Z")?;
+    let shared = shared("reescalate", reported).await?;
     newham_child(&shared, reported).await?;
     let due = reported + SignedDuration::from_secs(24 * 3600 + 1);
     let first = tick(&shared, due).await?;
@@ -369,23 +328,14 @@ async fn unacknowledged_messages_climb_the_manager_chain_and_acknowledgement_sto
         of_topic(&two),
         [(2, "senior-manager.newham@example.invalid".to_owned())]
     );
-    // The senior manager acknowledges: nothing more, ever.
-    let audit = store::AuditEntry {
-        at: (due + SignedDuration::from_mins(130)).as_microsecond(),
-        user_id: None,
-        action: "acknowledge".into(),
-        entity: "notification".into(),
-        entity_id: None,
-        child_id: None,
-        remote_addr: "test".into(),
-    };
+    // The senior manager acknowledges (through the message's link): nothing more, ever.
     let Some(senior) = two.iter().find(|r| r.message.topic == topic) else {
         return Err("no level-2 message".into());
     };
-    shared
-        .store
-        .acknowledge(senior.id, None, audit.at, &audit)
-        .await?;
+    set_clock(&shared, due + SignedDuration::from_mins(130));
+    let token = casework::ack::token(&shared.secret, senior.id, &senior.message.idempotency_key);
+    let acknowledged = shared.casework.acknowledge_link(&token, "test").await?;
+    assert!(acknowledged.is_some(), "the link is genuine");
     for hours in [3, 6, 24] {
         let later = tick(&shared, due + SignedDuration::from_hours(hours)).await?;
         assert!(
@@ -406,12 +356,13 @@ async fn unacknowledged_messages_climb_the_manager_chain_and_acknowledgement_sto
 
 #[tokio::test]
 async fn the_daily_list_names_each_missing_child_with_risk() -> TestResult {
-    let shared = shared("daily").await?;
     let reported = t("2026-11-16T10:00:00Z")?;
+    let shared = shared("daily", reported).await?;
     newham_child(&shared, reported).await?;
     let at = t("2026-11-17T08:00:30Z")?;
     let mut daily = None;
-    scheduler::tick(&shared, &|| at, &mut daily, &mut HashSet::new()).await?;
+    set_clock(&shared, at);
+    scheduler::tick(&shared, &mut daily, &mut HashSet::new()).await?;
     let lists: Vec<OutboxRecord> = all(&shared)
         .await?
         .into_iter()
@@ -424,15 +375,15 @@ async fn the_daily_list_names_each_missing_child_with_risk() -> TestResult {
     );
     assert_eq!(
         lists[0].message.due_at,
-        t("2026-11-17T08:00:00Z")?.as_microsecond()
+        Instant::from(t("2026-11-17T08:00:00Z")?)
     );
     let context: serde_json::Value = serde_json::from_str(&lists[0].message.context)?;
     assert_eq!(context["children"][0]["name"], "Ada Newham");
     assert_eq!(context["children"][0]["risk"], "medium");
     // Again the same day (a restart): nothing new.
     let mut restarted = None;
-    let later = at + SignedDuration::from_mins(5);
-    scheduler::tick(&shared, &|| later, &mut restarted, &mut HashSet::new()).await?;
+    set_clock(&shared, at + SignedDuration::from_mins(5));
+    scheduler::tick(&shared, &mut restarted, &mut HashSet::new()).await?;
     assert_eq!(
         all(&shared)
             .await?
@@ -446,8 +397,8 @@ async fn the_daily_list_names_each_missing_child_with_risk() -> TestResult {
 
 #[tokio::test]
 async fn a_message_that_cannot_be_delivered_dies_and_alerts_the_admins() -> TestResult {
-    let shared = shared("dead").await?;
     let reported = t("2026-11-16T10:00:00Z")?;
+    let shared = shared("dead", reported).await?;
     let newham = newham_child(&shared, reported).await?;
     tick(&shared, reported + SignedDuration::from_secs(24 * 3600 + 1)).await?;
     // An SMTP relay that is not there, and one attempt only.
@@ -462,16 +413,9 @@ async fn a_message_that_cannot_be_delivered_dies_and_alerts_the_admins() -> Test
         "http://homeward.test".into(),
     );
     config.max_attempts = 1;
-    let failing = Arc::new(Shared {
-        store: shared.store.clone(),
-        catalog: shared.catalog.clone(),
-        calendar: shared.calendar.clone(),
-        config,
-        secret: "test-secret".into(),
-        outbox_ready: Notify::new(),
-    });
+    let failing = Arc::new(Shared::new(shared.casework.clone(), config).await?);
     while worker::dispatcher::dispatch(&failing).await? > 0 {}
-    let outbox = shared.store.notifications(newham.id, None, 1000).await?;
+    let outbox = outbox(&shared.casework, &newham, None, 1000).await?;
     let alerts: Vec<_> = outbox
         .iter()
         .filter(|r| r.message.kind == "dead_letter")
@@ -482,7 +426,7 @@ async fn a_message_that_cannot_be_delivered_dies_and_alerts_the_admins() -> Test
         .count();
     assert!(failed > 0);
     assert!(
-        outbox.iter().all(|r| r.status == "dead"),
+        outbox.iter().all(|r| r.status == MessageStatus::Dead),
         "every message (alerts too) is dead"
     );
     assert_eq!(

@@ -11,11 +11,11 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use jiff::{SignedDuration, Timestamp};
-use protocol::{Calendar, Catalog};
+use casework::records::Authority;
+use casework::{Casework, Clock, MessageStatus, OutboxRecord};
+use jiff::SignedDuration;
 use serde_json::{Value, json};
-use store::{OutboxRecord, Repository};
-use support::{TestResult, seed_with};
+use support::{TestResult, outbox, seed_with};
 use worker::webhook::{self, IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use worker::{Config, Templates, Transport, Webhook};
 
@@ -113,8 +113,8 @@ async fn started(
     url: &str,
 ) -> Result<
     (
-        Arc<dyn Repository>,
-        store::Authority,
+        Casework,
+        Authority,
         std::path::PathBuf,
         Vec<tokio::task::JoinHandle<()>>,
     ),
@@ -123,16 +123,15 @@ async fn started(
     let dir = std::env::temp_dir().join(format!("homeward-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
-    let store: Arc<dyn Repository> =
-        Arc::new(store::SqliteStore::open(&dir.join("db.sqlite")).await?);
+    let casework = support::casework(&dir.join("db.sqlite"), Clock::System).await?;
     let routing = json!({
         "recipients": {"social_worker": [url]},
         "admin": ["admin.newham@example.invalid"],
     });
     let newham = seed_with(
-        store.as_ref(),
+        &casework,
         1,
-        Timestamp::now() - SignedDuration::from_mins(1),
+        casework.now() - SignedDuration::from_mins(1),
         SignedDuration::from_secs(1),
         SignedDuration::from_hours(24),
         &routing,
@@ -146,25 +145,18 @@ async fn started(
     );
     config.webhook = Some(Webhook::new(SECRET.into(), TIMEOUT)?);
     config.backoff_base = Duration::from_millis(50);
-    let tasks = worker::start(
-        store.clone(),
-        Arc::new(Catalog::bundled()?),
-        Arc::new(Calendar::bundled()?),
-        config,
-    )
-    .await?;
-    Ok((store, newham, mailbox, tasks))
+    let tasks = worker::start(casework.clone(), config).await?;
+    Ok((casework, newham, mailbox, tasks))
 }
 
 /// Waits until the outbox has messages and none is pending; returns them.
-async fn settled(store: &dyn Repository, authority: i64) -> Result<Vec<OutboxRecord>, String> {
+async fn settled(casework: &Casework, authority: &Authority) -> Result<Vec<OutboxRecord>, String> {
     let until = std::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let all = store
-            .notifications(authority, None, 1000)
+        let all = outbox(casework, authority, None, 1000)
             .await
             .map_err(|e| e.to_string())?;
-        if !all.is_empty() && all.iter().all(|r| r.status != "pending") {
+        if !all.is_empty() && all.iter().all(|r| r.status != MessageStatus::Pending) {
             return Ok(all);
         }
         if std::time::Instant::now() > until {
@@ -177,8 +169,8 @@ async fn settled(store: &dyn Repository, authority: i64) -> Result<Vec<OutboxRec
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_webhook_gets_the_message_as_signed_json_with_its_idempotency_key() -> TestResult {
     let (receiver, url) = Receiver::start(&[], StatusCode::OK, 0).await?;
-    let (store, newham, _, tasks) = started("webhook-content", &url).await?;
-    let outbox = settled(store.as_ref(), newham.id).await?;
+    let (casework, newham, _, tasks) = started("webhook-content", &url).await?;
+    let outbox = settled(&casework, &newham).await?;
     tasks.iter().for_each(|t| t.abort());
     let received = receiver.received();
     assert_eq!(received.len(), outbox.len(), "one POST per message");
@@ -202,7 +194,7 @@ async fn a_webhook_gets_the_message_as_signed_json_with_its_idempotency_key() ->
         let (timestamp, signature) = (got.header(TIMESTAMP_HEADER), got.header(SIGNATURE_HEADER));
         let sent: i64 = timestamp.parse()?;
         assert!(
-            (Timestamp::now().as_second() - sent).abs() < 60,
+            (casework.now().as_second() - sent).abs() < 60,
             "{timestamp}"
         );
         assert!(
@@ -269,12 +261,12 @@ async fn a_webhook_gets_the_message_as_signed_json_with_its_idempotency_key() ->
 async fn a_receiver_answering_503_is_retried_until_it_accepts_once() -> TestResult {
     let unavailable = [StatusCode::SERVICE_UNAVAILABLE; 3];
     let (receiver, url) = Receiver::start(&unavailable, StatusCode::OK, 0).await?;
-    let (store, newham, _, tasks) = started("webhook-retry", &url).await?;
-    let outbox = settled(store.as_ref(), newham.id).await?;
+    let (casework, newham, _, tasks) = started("webhook-retry", &url).await?;
+    let outbox = settled(&casework, &newham).await?;
     tasks.iter().for_each(|t| t.abort());
     let received = receiver.received();
     assert!(
-        outbox.iter().all(|r| r.status == "delivered"),
+        outbox.iter().all(|r| r.status == MessageStatus::Delivered),
         "{outbox:#?}"
     );
     assert_eq!(
@@ -305,8 +297,8 @@ async fn a_receiver_answering_503_is_retried_until_it_accepts_once() -> TestResu
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_answering_400_makes_a_dead_letter_that_alerts_the_admins() -> TestResult {
     let (receiver, url) = Receiver::start(&[], StatusCode::BAD_REQUEST, 0).await?;
-    let (store, newham, mailbox, tasks) = started("webhook-dead", &url).await?;
-    let outbox = settled(store.as_ref(), newham.id).await?;
+    let (casework, newham, mailbox, tasks) = started("webhook-dead", &url).await?;
+    let outbox = settled(&casework, &newham).await?;
     tasks.iter().for_each(|t| t.abort());
     let (hooks, alerts): (Vec<_>, Vec<_>) =
         outbox.iter().partition(|r| r.message.channel == "webhook");
@@ -327,7 +319,7 @@ async fn a_receiver_answering_400_makes_a_dead_letter_that_alerts_the_admins() -
     for a in &alerts {
         assert_eq!(a.message.kind, "dead_letter");
         assert_eq!(a.message.recipient, "admin.newham@example.invalid");
-        assert_eq!(a.status, "delivered");
+        assert_eq!(a.status, MessageStatus::Delivered);
         let context: Value = serde_json::from_str(&a.message.context)?;
         assert!(
             hooks
@@ -346,12 +338,12 @@ async fn a_receiver_answering_400_makes_a_dead_letter_that_alerts_the_admins() -
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_that_does_not_answer_in_time_is_retried() -> TestResult {
     let (receiver, url) = Receiver::start(&[], StatusCode::OK, 1).await?;
-    let (store, newham, _, tasks) = started("webhook-timeout", &url).await?;
-    let outbox = settled(store.as_ref(), newham.id).await?;
+    let (casework, newham, _, tasks) = started("webhook-timeout", &url).await?;
+    let outbox = settled(&casework, &newham).await?;
     tasks.iter().for_each(|t| t.abort());
     assert!(!receiver.received().is_empty());
     assert!(
-        outbox.iter().all(|r| r.status == "delivered"),
+        outbox.iter().all(|r| r.status == MessageStatus::Delivered),
         "{outbox:#?}"
     );
     let mut attempts: Vec<i64> = outbox.iter().map(|r| r.attempts).collect();

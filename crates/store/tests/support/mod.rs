@@ -146,20 +146,27 @@ pub fn postgres(test: &str) -> Result<Option<String>, Box<dyn Error>> {
     }
 }
 
-/// A new, empty database on the server, so runs never see each other's data.
+/// A new, empty database on the server, so runs never see each other's data: named after the
+/// story, this process and a count, so no live process shares it (one left by a process that
+/// had the same ID is dropped first).
 pub async fn fresh_database(server: &str, name: &str) -> Result<String, Box<dyn Error>> {
     use sqlx::Connection;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNT: AtomicU32 = AtomicU32::new(0);
     let db = format!(
         "{name}_{}_{}",
         std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_nanos()
+        COUNT.fetch_add(1, Ordering::Relaxed)
     );
     let mut conn = sqlx::PgConnection::connect(server).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{db}\"")))
-        .execute(&mut conn)
-        .await?;
+    for sql in [
+        format!("DROP DATABASE IF EXISTS \"{db}\""),
+        format!("CREATE DATABASE \"{db}\""),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await?;
+    }
     let (base, _) = server
         .rsplit_once('/')
         .ok_or("database URL without a path")?;

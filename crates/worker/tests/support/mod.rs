@@ -1,18 +1,22 @@
 //! Shared by the worker's tests and the crash test of the binary: the loopback SMTP sink
 //! (scripts/smtp-sink.py under the Python that scripts/test installs aiosmtpd into) and a
-//! synthetic Newham partnership whose escalations fall due when the test wants.
+//! synthetic Newham partnership whose escalations fall due when the test wants, set up and read
+//! through the casework layer.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use jiff::{SignedDuration, Timestamp};
-use serde_json::{Value, json};
-use store::{
-    AuditEntry, BulkChild, BulkEpisode, ChildFields, NewAuthority, NewPlacement, NewUser,
-    Repository,
+use casework::records::{
+    Authority, BulkChild, BulkEpisode, ChildFields, Instant, NewAuthority, NewPlacement, NewUser,
+    Role,
 };
+use casework::routing::Routing;
+use casework::{Actor, Casework, Clock, MessageStatus, OutboxRecord};
+use jiff::{SignedDuration, Timestamp};
+use protocol::{Calendar, Catalog};
+use serde_json::{Value, json};
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -120,6 +124,17 @@ pub fn key_of(m: &Value) -> String {
         .to_owned()
 }
 
+/// The casework layer over a new SQLite store at `path`, with the bundled packs and calendar.
+pub async fn casework(path: &Path, clock: Clock) -> Result<Casework, Box<dyn std::error::Error>> {
+    let store = casework::open_store(&format!("sqlite:{}", path.display())).await?;
+    Ok(Casework::new(
+        store,
+        Catalog::bundled()?,
+        Calendar::bundled()?,
+        clock,
+    ))
+}
+
 /// Routing of the test authority: the social worker's duty box, its manager, an admin.
 pub fn routing() -> Value {
     json!({
@@ -142,42 +157,64 @@ pub fn senior_only() -> Value {
     })
 }
 
-/// An authority `(code, name, protocol, police force)` with a routing document.
+/// The sign-in name of the test user of an authority (see [`authority`]).
+fn test_user(authority: &Authority) -> String {
+    format!("test.{}", authority.code.to_lowercase())
+}
+
+/// An authority `(code, name, protocol, police force)` with a routing document, and a social
+/// worker of it who loads the tests' children and reads the authority's outbox ([`actor`]).
 pub async fn authority(
-    store: &dyn Repository,
+    casework: &Casework,
     (code, name, protocol, force): (&str, &str, &str, &str),
     routing: &Value,
-    at: Timestamp,
-) -> Result<store::Authority, Box<dyn std::error::Error>> {
-    let a = store
-        .create_authority(&NewAuthority {
+) -> Result<Authority, Box<dyn std::error::Error>> {
+    let a = casework
+        .add_authority(&NewAuthority {
             code: code.into(),
             name: name.into(),
-            protocol: Some(protocol.into()),
+            protocol: Some(protocol.parse()?),
             police_force: force.into(),
         })
         .await?;
-    Ok(store
-        .set_routing(a.id, &routing.to_string(), &audit(at))
+    casework
+        .add_user_hashed(&NewUser {
+            username: test_user(&a),
+            display_name: format!("Test user of {name}"),
+            role: Role::SocialWorker,
+            authority_id: a.id,
+            password_hash: "-".into(),
+        })
+        .await?;
+    let routing = Routing::parse(&routing.to_string())?;
+    Ok(casework
+        .set_routing_from_cli(code, &routing, "test")
         .await?)
 }
 
-fn audit(at: Timestamp) -> AuditEntry {
-    AuditEntry {
-        at: at.as_microsecond(),
-        user_id: None,
-        action: "write".into(),
-        entity: "test".into(),
-        entity_id: None,
-        child_id: None,
-        remote_addr: "test".into(),
-    }
+/// The test user of an authority, as an actor.
+pub async fn actor(
+    casework: &Casework,
+    authority: &Authority,
+) -> Result<Actor, Box<dyn std::error::Error>> {
+    Ok(casework.named_actor(&test_user(authority), "test").await?)
+}
+
+/// An authority's messages, newest first (read as its test user), optionally of one status.
+pub async fn outbox(
+    casework: &Casework,
+    authority: &Authority,
+    status: Option<MessageStatus>,
+    limit: i64,
+) -> Result<Vec<OutboxRecord>, Box<dyn std::error::Error>> {
+    let actor = actor(casework, authority).await?;
+    Ok(casework.notifications(&actor, status, limit).await?)
 }
 
 /// A timeline event as stored: `(at, JSON)`.
-pub fn event(at: Timestamp, kind: &str, data: Value) -> (i64, String) {
+pub fn event(at: Timestamp, kind: &str, data: Value) -> (Instant, String) {
     (
-        at.as_microsecond(),
+        at.into(),
         json!({"at": at.to_string(), "type": kind, "data": data}).to_string(),
     )
 }
@@ -186,12 +223,12 @@ pub fn event(at: Timestamp, kind: &str, data: Value) -> (i64, String) {
 /// (the first opens it).
 pub fn child(
     name: &str,
-    responsible: &store::Authority,
-    host: &store::Authority,
-    events: Vec<(i64, String)>,
-) -> BulkChild {
-    let opened = events.first().map_or(0, |e| e.0);
-    BulkChild {
+    responsible: &Authority,
+    host: &Authority,
+    events: Vec<(Instant, String)>,
+) -> Result<BulkChild, Box<dyn std::error::Error>> {
+    let opened = events.first().map_or(Instant::EPOCH, |e| e.0);
+    Ok(BulkChild {
         fields: ChildFields {
             name: name.into(),
             dob: "2012-03-04".into(),
@@ -200,43 +237,32 @@ pub fn child(
         placement: NewPlacement {
             responsible_authority_id: responsible.id,
             host_authority_id: host.id,
-            legal_status: "s31_care_order".into(),
-            placement_type: "foster".into(),
+            legal_status: "s31_care_order".parse()?,
+            placement_type: "foster".parse()?,
             police_force: host.police_force.clone(),
             travel_minutes: 10,
             starts_on: "2024-01-01".into(),
             change_reason: None,
         },
         earlier_placements: Vec::new(),
-        created_at: opened - 3_600_000_000,
+        created_at: Instant::from_micros(opened.micros() - 3_600_000_000),
         episodes: vec![BulkEpisode {
             opened_at: opened,
             events,
-            obligations: Vec::new(),
         }],
         documents: Vec::new(),
-    }
+    })
 }
 
-/// Loads children recorded by a new user of `authority`.
+/// Loads children recorded by the test user of `authority`, each with its plan.
 pub async fn load(
-    store: &dyn Repository,
-    authority: &store::Authority,
+    casework: &Casework,
+    authority: &Authority,
     children: &[BulkChild],
 ) -> TestResult {
-    let user = store
-        .create_user(&NewUser {
-            username: format!("loader.{}.{}", authority.code, children.len()),
-            display_name: "Test loader".into(),
-            role: "social_worker".into(),
-            authority_id: authority.id,
-            password_hash: "-".into(),
-        })
-        .await?;
+    let loader = actor(casework, authority).await?;
     for chunk in children.chunks(200) {
-        store
-            .bulk_load(chunk, user.id, &audit(Timestamp::now()))
-            .await?;
+        casework.bulk_load(chunk, loader.id()).await?;
     }
     Ok(())
 }
@@ -253,15 +279,15 @@ pub const NEWHAM: (&str, &str, &str, &str) = (
 /// `first_due + i × spacing` (child `i`), so that their escalation at that threshold (24 hours:
 /// NEWHAM-ESC-LAC-24H, 72 hours: NEWHAM-ESC-LAC-72H) falls due then. Returns the authority.
 pub async fn seed_with(
-    store: &dyn Repository,
+    casework: &Casework,
     n: usize,
     first_due: Timestamp,
     spacing: SignedDuration,
     threshold: SignedDuration,
     routing: &Value,
-) -> Result<store::Authority, Box<dyn std::error::Error>> {
-    let newham = authority(store, NEWHAM, routing, first_due).await?;
-    let children: Vec<BulkChild> = (0..n)
+) -> Result<Authority, Box<dyn std::error::Error>> {
+    let newham = authority(casework, NEWHAM, routing).await?;
+    let children = (0..n)
         .map(|i| {
             let reported = first_due + spacing * i as i32 - threshold;
             child(
@@ -282,20 +308,20 @@ pub async fn seed_with(
                 ],
             )
         })
-        .collect();
-    load(store, &newham, &children).await?;
+        .collect::<Result<Vec<BulkChild>, _>>()?;
+    load(casework, &newham, &children).await?;
     Ok(newham)
 }
 
 /// [`seed_with`] the 24-hour escalation and [`routing`].
 pub async fn seed(
-    store: &dyn Repository,
+    casework: &Casework,
     n: usize,
     first_due: Timestamp,
     spacing: SignedDuration,
-) -> Result<store::Authority, Box<dyn std::error::Error>> {
+) -> Result<Authority, Box<dyn std::error::Error>> {
     seed_with(
-        store,
+        casework,
         n,
         first_due,
         spacing,
