@@ -173,7 +173,11 @@ async fn reader(casework: &Casework, user: Option<&str>) -> Result<ExportReader,
             casework
                 .named_actor(name, "command line")
                 .await
-                .map_err(|_| Failure::input(format!("--as {name}: no such active user")))?,
+                .map_err(|_| {
+                    Failure::input(format!(
+                        "--as {name}: no such user (or the account is deactivated)"
+                    ))
+                })?,
         )),
         None => Ok(ExportReader::Account(
             std::env::var("USER")
@@ -561,7 +565,12 @@ async fn police_list(setup: Setup, args: PoliceListArgs) -> Result<String, Failu
     let actor = casework
         .named_actor(&args.user, "command line")
         .await
-        .map_err(|_| Failure::input(format!("--as {}: no such active user", args.user)))?;
+        .map_err(|_| {
+            Failure::input(format!(
+                "--as {}: no such user (or the account is deactivated)",
+                args.user
+            ))
+        })?;
     let bar = spinner("reading the store");
     let earliest = rows
         .iter()

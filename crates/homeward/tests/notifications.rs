@@ -11,10 +11,10 @@ use std::collections::HashMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use jiff::{SignedDuration, Timestamp};
+use casework::MessageStatus;
+use jiff::SignedDuration;
 use rand::Rng;
-use store::Repository;
-use support::{Sink, TestResult, free_port, key_of, python, seed_with, senior_only};
+use support::{Sink, TestResult, free_port, key_of, outbox, python, seed_with, senior_only};
 
 const CHILDREN: usize = 1000;
 
@@ -28,11 +28,11 @@ async fn killing_the_worker_loses_and_doubles_nothing() -> TestResult {
     std::fs::create_dir_all(&dir)?;
     let sink = Sink::start(&python, free_port()?, &dir.join("sink.jsonl"))?;
     let db = dir.join("db.sqlite");
-    let store = store::SqliteStore::open(&db).await?;
+    let casework = support::casework(&db, casework::Clock::System).await?;
     // The escalations fall due over five seconds, a few seconds from now.
-    let first_due = Timestamp::now() + SignedDuration::from_secs(6);
+    let first_due = casework.now() + SignedDuration::from_secs(6);
     let newham = seed_with(
-        &store,
+        &casework,
         CHILDREN,
         first_due,
         SignedDuration::from_millis(5),
@@ -61,12 +61,13 @@ async fn killing_the_worker_loses_and_doubles_nothing() -> TestResult {
             .stdout(Stdio::null())
             .spawn()?;
         tokio::time::sleep(Duration::from_millis(rng.random_range(300..2500))).await;
-        let outbox = store.notifications(newham.id, None, 1_000_000).await?;
+        let outbox = outbox(&casework, &newham, None, 1_000_000).await?;
         let escalations = outbox
             .iter()
             .filter(|r| r.message.context.contains("NEWHAM-ESC-LAC-72H"))
             .count();
-        let done = escalations == CHILDREN && outbox.iter().all(|r| r.status == "delivered");
+        let done =
+            escalations == CHILDREN && outbox.iter().all(|r| r.status == MessageStatus::Delivered);
         worker.kill()?;
         worker.wait()?;
         kills += 1;
@@ -76,7 +77,7 @@ async fn killing_the_worker_loses_and_doubles_nothing() -> TestResult {
         if started.elapsed() > Duration::from_secs(100) {
             return Err(format!(
                 "not drained after {kills} kills: {escalations} escalations written, {} of {} delivered",
-                outbox.iter().filter(|r| r.status == "delivered").count(),
+                outbox.iter().filter(|r| r.status == MessageStatus::Delivered).count(),
                 outbox.len()
             )
             .into());

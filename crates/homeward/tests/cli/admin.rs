@@ -39,12 +39,18 @@ fn contents(db: &Path) -> String {
                 .unwrap_or_else(|e| unreachable!("{e}"));
             let mut out = format!("{:?}", store.authorities().await.ok());
             for a in store.authorities().await.unwrap_or_default() {
-                for c in store.children_for(a.id, 1000, 0).await.unwrap_or_default() {
+                for c in store
+                    .children_page(a.id, None, 1000, 0)
+                    .await
+                    .unwrap_or_default()
+                {
+                    let id = c.child.id;
                     out.push_str(&format!(
-                        "{:?}{:?}{:?}",
-                        store.child_file(c.id).await.ok(),
-                        store.child_obligations(c.id).await.ok(),
-                        store.documents(c.id).await.ok()
+                        "{:?}{:?}{:?}{:?}",
+                        store.child_file(id).await.ok(),
+                        store.child_obligations(id).await.ok(),
+                        store.documents(id).await.ok(),
+                        store.child_episodes(id).await.ok(),
                     ));
                 }
             }
@@ -103,12 +109,13 @@ fn audit_verify_catches_an_altered_and_a_removed_row() {
                 .unwrap_or_else(|e| unreachable!("{e}"));
             let entries: Vec<store::AuditEntry> = (1..=6)
                 .map(|n| store::AuditEntry {
-                    at: n,
-                    user_id: Some(1),
+                    at: store::Instant::from_micros(n),
+                    user_id: Some(store::UserId(1)),
                     action: "read".into(),
                     entity: "child".into(),
                     entity_id: Some(n),
-                    child_id: Some(n),
+                    child_id: Some(store::ChildId(n)),
+                    children: Vec::new(),
                     remote_addr: "demo loader".into(),
                 })
                 .collect();

@@ -39,9 +39,15 @@ fn quarterly_weekly_and_annex_a() -> TestResult {
     run(&["demo", "--database", db_arg])?;
     formula_names(&db)?;
     let out = |name: &str| dir.join(name).to_str().unwrap_or_default().to_owned();
-    let today = jiff::Zoned::now().date().to_string();
+    let today = casework::Clock::System
+        .now()
+        .to_zoned(jiff::tz::TimeZone::system())
+        .date()
+        .to_string();
     // The quarter before last is wholly inside the demo's two years.
-    let q = jiff::Zoned::now()
+    let q = casework::Clock::System
+        .now()
+        .to_zoned(jiff::tz::TimeZone::system())
         .date()
         .checked_sub(jiff::Span::new().months(6))?;
     let quarter = format!("{}-Q{}", q.year(), (q.month() - 1) / 3 + 1);
@@ -143,7 +149,9 @@ fn quarterly_weekly_and_annex_a() -> TestResult {
 
     // Compliance over the last three months: the demo holds interviews both within and after
     // 72 hours of the return, so the engine's due instants find both.
-    let from = jiff::Zoned::now()
+    let from = casework::Clock::System
+        .now()
+        .to_zoned(jiff::tz::TimeZone::system())
         .date()
         .checked_sub(jiff::Span::new().months(3))?
         .to_string();
@@ -254,8 +262,8 @@ fn an_exports_audit_row_names_who_ran_it() -> TestResult {
     assert!(weekly(Some("team-manager.newham")).status.success());
     let (after, row) = last_audit(&db)?;
     assert_eq!(after, rows + 1);
-    assert_eq!(row.entity, "export:weekly");
-    assert_eq!(row.action, "read");
+    assert_eq!(row.entry.entity, "export:weekly");
+    assert_eq!(row.entry.action, "read");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -265,16 +273,17 @@ fn an_exports_audit_row_names_who_ran_it() -> TestResult {
         Ok::<_, Box<dyn std::error::Error>>(user.map(|u| u.id))
     })?;
     assert!(manager.is_some(), "no demo team manager");
-    assert_eq!(row.user_id, manager);
+    assert_eq!(row.entry.user_id, manager);
 
     assert!(weekly(None).status.success());
     let (_, row) = last_audit(&db)?;
-    assert_eq!(row.user_id, None);
+    assert_eq!(row.entry.user_id, None);
     assert!(
-        row.remote_addr
+        row.entry
+            .remote_addr
             .starts_with("command line (operating-system account "),
         "{}",
-        row.remote_addr
+        row.entry.remote_addr
     );
     std::fs::remove_dir_all(&dir)?;
     Ok(())

@@ -19,7 +19,7 @@ fn the_demo_has_hotspots_and_children_missing_together() {
         let newham = authorities
             .iter()
             .find(|a| a.code == "NEWHAM")
-            .map_or(0, |a| a.id);
+            .map_or(store::AuthorityId(0), |a| a.id);
         let files = store.pattern_files(newham).await.unwrap_or_default();
         assert!(files.len() >= 3, "Newham's three children at least");
         let kids: Vec<analytics::ChildInput> = files
@@ -36,7 +36,7 @@ fn the_demo_has_hotspots_and_children_missing_together() {
                 .any(|r| r.place.starts_with('E') && r.children >= 3),
             "the group found together in a Newham district: {rows:?}"
         );
-        let now = jiff::Timestamp::now();
+        let now = casework::Clock::System.now();
         let g = graph(&kids, now);
         let group = g
             .groups

@@ -15,7 +15,10 @@ const BROKEN_RULES: [&str; 2] = ["231", "233"];
 
 /// The latest collection year that ended before today (the demo spans the last two years).
 fn last_full_year() -> String {
-    let today = jiff::Zoned::now().date();
+    let today = casework::Clock::System
+        .now()
+        .to_zoned(jiff::tz::TimeZone::system())
+        .date();
     let start = if today.month() >= 4 {
         today.year() - 1
     } else {
