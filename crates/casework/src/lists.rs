@@ -102,19 +102,26 @@ impl Casework {
         let wanted = (page + 1) * PAGE + 1;
         let mut rows: Vec<QueueRow> = Vec::new();
         for role in owner_roles(actor.role()) {
+            // A role's windows follow each other in the section's order: the next is read
+            // only if the ones before it did not fill the page.
+            let mut theirs = 0;
             for window in windows {
-                rows.extend(
-                    self.store()
-                        .queue(&QueueFilter {
-                            authority: actor.authority(),
-                            owner_role: Some(*role),
-                            window: *window,
-                            child: None,
-                            limit: wanted as i64,
-                            offset: 0,
-                        })
-                        .await?,
-                );
+                if theirs >= wanted {
+                    break;
+                }
+                let got = self
+                    .store()
+                    .queue(&QueueFilter {
+                        authority: actor.authority(),
+                        owner_role: Some(*role),
+                        window: *window,
+                        child: None,
+                        limit: (wanted - theirs) as i64,
+                        offset: 0,
+                    })
+                    .await?;
+                theirs += got.len();
+                rows.extend(got);
             }
         }
         let key = |r: &QueueRow| {

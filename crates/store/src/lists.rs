@@ -24,7 +24,7 @@ pub struct ChildRow {
 /// Which deadlines a queue lists, and in which order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DueWindow {
-    /// Every open obligation, by due (undated last).
+    /// Every open obligation, by due, then the undated ones.
     Any,
     /// Due before this instant, the most recently overdue first.
     Before(Instant),
@@ -32,7 +32,7 @@ pub enum DueWindow {
     Between(Instant, Instant),
     /// Due at or after this instant, earliest first (undated ones are [`DueWindow::Undated`]).
     From(Instant),
-    /// No deadline stated, oldest first.
+    /// No deadline stated, in the order they were first stored.
     Undated,
 }
 
@@ -104,17 +104,15 @@ impl DueWindow {
     pub(crate) fn sql(self, first: usize) -> (String, &'static str) {
         let (a, b) = (format!("${first}"), format!("${}", first + 1));
         match self {
-            DueWindow::Any => (
-                String::new(),
-                "CASE WHEN o.due IS NULL THEN 1 ELSE 0 END, o.due, o.rule, o.id",
-            ),
+            // Read as the dated ones, then the undated ones (`Lists::queue`).
+            DueWindow::Any => (String::new(), "o.id"),
             DueWindow::Before(_) => (
                 format!(" AND o.due IS NOT NULL AND o.due < {a}"),
                 "o.due DESC, o.id DESC",
             ),
             DueWindow::Between(..) => (format!(" AND o.due >= {a} AND o.due < {b}"), "o.due, o.id"),
             DueWindow::From(_) => (format!(" AND o.due >= {a}"), "o.due, o.id"),
-            DueWindow::Undated => (" AND o.due IS NULL".to_owned(), "o.activation, o.id"),
+            DueWindow::Undated => (" AND o.due IS NULL".to_owned(), "o.id"),
         }
     }
 
@@ -145,11 +143,69 @@ pub(crate) fn name_pattern(search: &str) -> String {
 
 /// Implements [`crate::Lists`] for a store type with a `pool` field.
 macro_rules! impl_lists {
-    ($store:ty) => {
+    ($store:ty, $conn:ty) => {
         const EPISODE_STATUS_COLUMNS: &str = "s.episode_id, s.child_id, s.missing, s.since, s.found_at, s.risk, s.rhi_at, s.next_due, s.next_rule, c.name AS child_name";
 
         fn episode_list_row(r: &Row) -> Result<crate::EpisodeRow> {
             Ok(crate::EpisodeRow { status: episode_status_row(r)?, child_name: r.try_get("child_name")? })
+        }
+
+        /// The filter and its window as SQL, with its parameters bound after `$1` (authority),
+        /// `$2` (limit) and `$3` (offset).
+        fn queue_query<'q>(
+            f: &'q crate::QueueFilter,
+            select: &str,
+            tail: &str,
+        ) -> sqlx::query::Query<'q, <$conn as sqlx::Connection>::Database, <<$conn as sqlx::Connection>::Database as sqlx::Database>::Arguments> {
+            let mut next = 4;
+            let role = match f.owner_role {
+                Some(_) => {
+                    next += 1;
+                    " AND o.owner_role = $4"
+                }
+                None => "",
+            };
+            let child = match f.child {
+                Some(_) => {
+                    next += 1;
+                    format!(" AND o.child_id = ${}", next - 1)
+                }
+                None => String::new(),
+            };
+            let (window, order) = f.window.sql(next);
+            let tail = tail.replace("{order}", order);
+            let sql = format!("{select} WHERE o.ended IS NULL AND o.authority_id = $1{role}{child}{window}{tail}");
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(f.authority).bind(f.limit).bind(f.offset);
+            if let Some(r) = f.owner_role {
+                q = q.bind(r.as_str());
+            }
+            if let Some(c) = f.child {
+                q = q.bind(c);
+            }
+            for t in f.window.bounds() {
+                q = q.bind(t);
+            }
+            q
+        }
+
+        /// One window of a queue, a page of it.
+        async fn queue_rows(pool: &sqlx::Pool<<$conn as sqlx::Connection>::Database>, f: &crate::QueueFilter) -> Result<Vec<crate::QueueRow>> {
+            let select = format!("SELECT {OBLIGATION_COLUMNS}, c.name AS child_name FROM obligations o JOIN children c ON c.id = o.child_id");
+            queue_query(f, &select, " ORDER BY {order} LIMIT $2 OFFSET $3")
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(|r| Ok(crate::QueueRow { obligation: obligation_row(r)?, child_name: r.try_get("child_name")? }))
+                .collect()
+        }
+
+        /// How many obligations one window of a queue holds (the limit and offset are bound
+        /// and compared with themselves, so the parameters stay numbered as in a page).
+        async fn queue_count(pool: &sqlx::Pool<<$conn as sqlx::Connection>::Database>, f: &crate::QueueFilter) -> Result<i64> {
+            let r = queue_query(f, "SELECT COUNT(*) AS n FROM obligations o", " AND $2 = $2 AND $3 = $3")
+                .fetch_one(pool)
+                .await?;
+            Ok(r.try_get("n")?)
         }
 
         #[async_trait::async_trait]
@@ -179,49 +235,41 @@ macro_rules! impl_lists {
             }
 
             async fn queue(&self, f: &crate::QueueFilter) -> Result<Vec<crate::QueueRow>> {
-                let mut next = 4;
-                let role = match f.owner_role {
-                    Some(_) => {
-                        next += 1;
-                        " AND o.owner_role = $4"
-                    }
-                    None => "",
+                if f.window != crate::DueWindow::Any {
+                    return queue_rows(&self.pool, f).await;
+                }
+                // Every obligation: the dated ones by due, then the undated ones, each read in
+                // index order (a sort over both would read every open obligation of the
+                // authority for each page).
+                let dated = crate::QueueFilter { window: crate::DueWindow::From(Instant::from_micros(i64::MIN)), ..f.clone() };
+                let mut rows = queue_rows(&self.pool, &dated).await?;
+                if rows.len() as i64 == f.limit {
+                    return Ok(rows);
+                }
+                let before = if rows.is_empty() {
+                    queue_count(&self.pool, &dated).await?
+                } else {
+                    f.offset + rows.len() as i64
                 };
-                let child = match f.child {
-                    Some(_) => {
-                        next += 1;
-                        format!(" AND o.child_id = ${}", next - 1)
-                    }
-                    None => String::new(),
+                let undated = crate::QueueFilter {
+                    window: crate::DueWindow::Undated,
+                    limit: f.limit - rows.len() as i64,
+                    offset: (f.offset + rows.len() as i64 - before).max(0),
+                    ..f.clone()
                 };
-                let (window, order) = f.window.sql(next);
-                let sql = format!(
-                    "SELECT {OBLIGATION_COLUMNS}, c.name AS child_name FROM obligations o JOIN children c ON c.id = o.child_id \
-                     WHERE o.ended IS NULL AND o.authority_id = $1{role}{child}{window} ORDER BY {order} LIMIT $2 OFFSET $3"
-                );
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(f.authority).bind(f.limit).bind(f.offset);
-                if let Some(r) = f.owner_role {
-                    q = q.bind(r.as_str());
-                }
-                if let Some(c) = f.child {
-                    q = q.bind(c);
-                }
-                for t in f.window.bounds() {
-                    q = q.bind(t);
-                }
-                q.fetch_all(&self.pool)
-                    .await?
-                    .iter()
-                    .map(|r| Ok(crate::QueueRow { obligation: obligation_row(r)?, child_name: r.try_get("child_name")? }))
-                    .collect()
+                rows.extend(queue_rows(&self.pool, &undated).await?);
+                Ok(rows)
             }
 
             async fn missing_now(&self, authority: AuthorityId, limit: i64, offset: i64) -> Result<Vec<crate::EpisodeRow>> {
+                // Read in the board's index order, each episode's child checked for the authority:
+                // a page stops reading once it has its rows, however many children the
+                // authority has (CROSS JOIN keeps SQLite's join order; PostgreSQL plans it alike).
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT {EPISODE_STATUS_COLUMNS} FROM episode_status s \
-                     JOIN child_visibility v ON v.child_id = s.child_id AND v.authority_id = $1 \
-                     JOIN children c ON c.id = s.child_id \
-                     WHERE s.missing = 1 ORDER BY s.risk_rank, s.since, s.episode_id LIMIT $2 OFFSET $3"
+                     CROSS JOIN child_visibility v CROSS JOIN children c \
+                     WHERE s.missing = 1 AND v.authority_id = $1 AND v.child_id = s.child_id AND c.id = s.child_id \
+                     ORDER BY s.risk_rank, s.since, s.episode_id LIMIT $2 OFFSET $3"
                 )))
                 .bind(authority)
                 .bind(limit)
@@ -277,11 +325,13 @@ macro_rules! impl_lists {
 
             async fn open_actions(&self, authority: AuthorityId, limit: i64) -> Result<Vec<crate::OpenAction>> {
                 sqlx::query(
+                    // From the actions still to do (a few per child at most), each checked for the
+                    // authority, rather than from the authority's children.
                     "SELECT a.id, a.meeting_id, a.description, a.owner, a.due_at, a.done_at, m.episode_id, e.child_id, c.name AS child_name \
-                     FROM meeting_actions a JOIN meetings m ON m.id = a.meeting_id JOIN episodes e ON e.id = m.episode_id \
-                     JOIN child_visibility v ON v.child_id = e.child_id AND v.authority_id = $1 \
-                     JOIN children c ON c.id = e.child_id \
-                     WHERE a.done_at IS NULL ORDER BY CASE WHEN a.due_at IS NULL THEN 1 ELSE 0 END, a.due_at, a.id LIMIT $2",
+                     FROM meeting_actions a CROSS JOIN meetings m CROSS JOIN episodes e CROSS JOIN child_visibility v CROSS JOIN children c \
+                     WHERE a.done_at IS NULL AND m.id = a.meeting_id AND e.id = m.episode_id \
+                     AND v.authority_id = $1 AND v.child_id = e.child_id AND c.id = e.child_id \
+                     ORDER BY CASE WHEN a.due_at IS NULL THEN 1 ELSE 0 END, a.due_at, a.id LIMIT $2",
                 )
                 .bind(authority)
                 .bind(limit)

@@ -51,7 +51,7 @@ crate::accounts::impl_accounts!(PostgresStore);
 crate::children::impl_children!(PostgresStore, PgConnection);
 crate::episodes::impl_episodes!(PostgresStore, PgConnection);
 crate::obligations::impl_obligations!(PostgresStore);
-crate::lists::impl_lists!(PostgresStore);
+crate::lists::impl_lists!(PostgresStore, PgConnection);
 crate::outbox::impl_outbox!(PostgresStore, PgConnection);
 crate::audit::impl_audit_log!(PostgresStore);
 crate::exchange::impl_exchange!(PostgresStore);

@@ -65,7 +65,7 @@ crate::accounts::impl_accounts!(SqliteStore);
 crate::children::impl_children!(SqliteStore, SqliteConnection);
 crate::episodes::impl_episodes!(SqliteStore, SqliteConnection);
 crate::obligations::impl_obligations!(SqliteStore);
-crate::lists::impl_lists!(SqliteStore);
+crate::lists::impl_lists!(SqliteStore, SqliteConnection);
 crate::outbox::impl_outbox!(SqliteStore, SqliteConnection);
 crate::audit::impl_audit_log!(SqliteStore);
 crate::exchange::impl_exchange!(SqliteStore);

@@ -7,8 +7,11 @@ ALTER TABLE obligations ADD COLUMN met_at INTEGER;
 ALTER TABLE obligations ADD COLUMN ended TEXT CHECK (ended IN ('discharged', 'no_longer_applies'));
 ALTER TABLE obligations ADD COLUMN ended_at INTEGER;
 DROP INDEX obligations_authority_due;
--- My work: an authority's open obligations of one owner role, by due.
-CREATE INDEX obligations_queue ON obligations(authority_id, owner_role, due) WHERE ended IS NULL;
+-- My work: an authority's open obligations of one owner role, by due (then ID, so that a page
+-- of any section is read in index order, never sorted).
+CREATE INDEX obligations_queue ON obligations(authority_id, owner_role, due, id) WHERE ended IS NULL;
+-- An episode's obligations (the episode page).
+CREATE INDEX obligations_episode ON obligations(episode_id);
 -- Charts: an authority's obligations of a rule, by due.
 CREATE INDEX obligations_rule_due ON obligations(authority_id, rule, due);
 
@@ -48,6 +51,8 @@ CREATE TABLE episode_status (
 );
 CREATE INDEX episode_status_child ON episode_status(child_id);
 CREATE INDEX episode_status_missing ON episode_status(child_id) WHERE missing = 1;
+-- Missing now in its own order (highest risk, then longest missing).
+CREATE INDEX episode_status_board ON episode_status(risk_rank, since, episode_id) WHERE missing = 1;
 CREATE INDEX episode_status_found ON episode_status(found_at);
 
 -- Per child: episodes and whether missing now, for the children list.
@@ -65,6 +70,6 @@ ALTER TABLE audit_log ADD COLUMN children TEXT NOT NULL DEFAULT '';
 
 -- Lists that read obligations of any owner role, meeting actions still to do, and episodes
 -- opened in a window (charts).
-CREATE INDEX obligations_open_due ON obligations(authority_id, due) WHERE ended IS NULL;
+CREATE INDEX obligations_open_due ON obligations(authority_id, due, id) WHERE ended IS NULL;
 CREATE INDEX meeting_actions_open ON meeting_actions(meeting_id) WHERE done_at IS NULL;
 CREATE INDEX episodes_opened ON episodes(opened_at);
