@@ -51,7 +51,10 @@ impl<S: Send + Sync> FromRequestParts<S> for RemoteAddr {
 }
 
 /// The `Set-Cookie` value carrying a new session.
-pub fn session_cookie(state: &AppState, credentials: &Credentials) -> Result<HeaderValue, ApiError> {
+pub fn session_cookie(
+    state: &AppState,
+    credentials: &Credentials,
+) -> Result<HeaderValue, ApiError> {
     let secure = if state.settings.secure_cookies {
         "; Secure"
     } else {

@@ -11,7 +11,9 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::episodes::{EpisodeView, EventView, ObligationView, code, episode_view, event_view, record_view};
+use super::episodes::{
+    EpisodeView, EventView, ObligationView, code, episode_view, event_view, record_view,
+};
 use super::{Body, Page, PageQuery, etag, required_if_match};
 use crate::AppState;
 use crate::auth::Caller;
@@ -42,7 +44,9 @@ pub struct AuthorityView {
 }
 
 /// Flags and concerns of a child, in the timeline v1 vocabulary.
+// Named `Facts` in the OpenAPI document, as it was before `casework::Facts` took the name here.
 #[derive(Clone, Default, Serialize, Deserialize, ToSchema)]
+#[schema(as = Facts)]
 #[serde(deny_unknown_fields)]
 pub struct FactsBody {
     /// Flags that are true, e.g. `cp_plan`, `open_to_csc`, `trigger_plan_exists`.
@@ -353,7 +357,10 @@ async fn get_child(
     caller: Caller,
     Path(id): Path<ChildId>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let scope = state.casework.read_child(&caller, id, "child", id.get()).await?;
+    let scope = state
+        .casework
+        .read_child(&caller, id, "child", id.get())
+        .await?;
     let (child, placement) = state.casework.child_record(&scope).await?;
     let authorities = state.casework.authorities().await?;
     let view = child_view(&authorities, &child, placement.as_ref());

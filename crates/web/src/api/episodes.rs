@@ -172,7 +172,10 @@ pub fn record_view(
         rule: o.rule.clone(),
         share: o.share.map(|s| s.as_str().to_owned()),
         action: o.action.clone(),
-        owner_role: o.owner_role.map(|r| r.as_str().to_owned()).unwrap_or_default(),
+        owner_role: o
+            .owner_role
+            .map(|r| r.as_str().to_owned())
+            .unwrap_or_default(),
         authority: code(authorities, o.authority_id),
         citation: o.citation.clone(),
         due: o.due.map(|d| state.format(d)),

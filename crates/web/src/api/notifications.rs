@@ -147,5 +147,7 @@ async fn put_routing(
     Path(code): Path<String>,
     body: String,
 ) -> Result<Json<Routing>, ApiError> {
-    Ok(Json(state.casework.set_routing(&caller, &code, &body).await?))
+    Ok(Json(
+        state.casework.set_routing(&caller, &code, &body).await?,
+    ))
 }

@@ -98,7 +98,11 @@ pub struct RepeatView {
 }
 
 /// The repeat-missing cohort as the API shows it (shared with the HTML page).
-pub fn repeat_view(state: &AppState, now: jiff::Timestamp, c: analytics::repeat::Cohort) -> RepeatView {
+pub fn repeat_view(
+    state: &AppState,
+    now: jiff::Timestamp,
+    c: analytics::repeat::Cohort,
+) -> RepeatView {
     RepeatView {
         at: london(state, now),
         thresholds: c

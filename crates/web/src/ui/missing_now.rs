@@ -32,7 +32,10 @@ pub async fn page(
     let (rows, more) = state.casework.missing_now(&viewer.caller, page - 1).await?;
     Ok(MissingNow {
         chrome: viewer.chrome("Missing now", "missing-now"),
-        board: rows.iter().map(|e| EpisodeRow::new(&state, e, now)).collect(),
+        board: rows
+            .iter()
+            .map(|e| EpisodeRow::new(&state, e, now))
+            .collect(),
         as_at: when(&state, now),
         page,
         more,

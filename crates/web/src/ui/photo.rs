@@ -115,7 +115,11 @@ pub async fn upload(
             Ok(_) => return Ok(Redirect::to(&format!("/children/{id}#photo")).into_response()),
             Err(e) if e.code() == Code::ValidationFailed => {
                 for (field, message) in e.problems() {
-                    let field = if field == "photo" { "photo-file" } else { "taken_on" };
+                    let field = if field == "photo" {
+                        "photo-file"
+                    } else {
+                        "taken_on"
+                    };
                     errors.add(field, message);
                 }
             }

@@ -26,7 +26,10 @@ pub async fn page(
     let (rows, from, to) = state.casework.weekly(&viewer.caller).await?;
     Ok(Weekly {
         chrome: viewer.chrome("Weekly missing meeting", "weekly"),
-        board: rows.iter().map(|e| EpisodeRow::new(&state, e, to)).collect(),
+        board: rows
+            .iter()
+            .map(|e| EpisodeRow::new(&state, e, to))
+            .collect(),
         from: when(&state, from),
         to: when(&state, to),
     })

@@ -2,7 +2,7 @@
 //! scanners follow links), POST acknowledges and is audited; a forged token is refused.
 
 use axum::http::{Method, StatusCode};
-use store::NewOutbox;
+use store::{Instant, NewOutbox};
 
 use super::on_both;
 
@@ -10,18 +10,12 @@ use super::on_both;
 fn the_link_confirms_on_get_and_acknowledges_on_post() {
     on_both(|app| async move {
         let (child, _) = app.seed_child().await;
-        let store = app.state.store.clone();
-        let newham = store
-            .authorities()
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .find(|a| a.code == "NEWHAM")
-            .unwrap_or_else(|| unreachable!("Newham"));
+        let store = app.store.clone();
+        let newham = app.authority("NEWHAM").await;
         let message = NewOutbox {
             idempotency_key: "k-1".into(),
             topic: "topic-1".into(),
-            authority_id: newham.id,
+            authority_id: newham,
             child_id: Some(child),
             kind: "overdue".into(),
             level: 0,
@@ -29,20 +23,28 @@ fn the_link_confirms_on_get_and_acknowledges_on_post() {
             channel: "email".into(),
             recipient: "duty.newham@example.invalid".into(),
             context: r#"{"action":"Hold a strategy meeting"}"#.into(),
-            due_at: 1,
-            reescalate_at: Some(2),
+            due_at: Instant::from_micros(1),
+            reescalate_at: Some(Instant::from_micros(2)),
         };
-        assert_eq!(store.enqueue(&[message], None, 1).await.ok(), Some(1));
+        assert_eq!(
+            store
+                .enqueue(&[message], None, Instant::from_micros(1))
+                .await
+                .ok(),
+            Some(1)
+        );
         let id = store
-            .notifications(newham.id, None, 10)
+            .notifications(newham, None, 10)
             .await
             .unwrap_or_default()[0]
             .id;
-        let secret = store
-            .notification_secret("test-secret")
+        let secret = app
+            .state
+            .casework
+            .notification_secret()
             .await
-            .unwrap_or_default();
-        let token = web::ack::token(&secret, id, "k-1");
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        let token = casework::ack::token(&secret, id, "k-1");
 
         let page = app
             .call(Method::GET, &format!("/ack/{token}"), None, None, &[])
@@ -92,16 +94,16 @@ fn the_link_confirms_on_get_and_acknowledges_on_post() {
         assert!(acked.acknowledged_at.is_some());
         assert_eq!(
             store
-                .reescalations_due(i64::MAX, 10)
+                .reescalations_due(Instant::from_micros(i64::MAX), 10)
                 .await
                 .map(|r| r.len())
                 .ok(),
             Some(0)
         );
-        let (log, _) = store.audit_log().await.unwrap_or_default();
-        assert!(log.iter().any(|r| r.action == "acknowledge"
-            && r.entity == "notification"
-            && r.entity_id == Some(id)));
+        let log = app.audit_log().await;
+        assert!(log.iter().any(|r| r.entry.action == "acknowledge"
+            && r.entry.entity == "notification"
+            && r.entry.entity_id == Some(id.get())));
 
         let again = app
             .call(Method::GET, &format!("/ack/{token}"), None, None, &[])
@@ -114,15 +116,9 @@ fn the_link_confirms_on_get_and_acknowledges_on_post() {
 fn notifications_are_listed_and_acknowledged_within_the_authority() {
     on_both(|app| async move {
         let (child, _) = app.seed_child().await;
-        let store = app.state.store.clone();
-        let authorities = store.authorities().await.unwrap_or_default();
-        let id_of = |code: &str| {
-            authorities
-                .iter()
-                .find(|a| a.code == code)
-                .map_or(0, |a| a.id)
-        };
-        let message = |authority: i64, key: &str| NewOutbox {
+        let store = app.store.clone();
+        let (newham, merton) = (app.authority("NEWHAM").await, app.authority("MERTON").await);
+        let message = |authority: store::AuthorityId, key: &str| NewOutbox {
             idempotency_key: key.into(),
             topic: key.into(),
             authority_id: authority,
@@ -133,17 +129,14 @@ fn notifications_are_listed_and_acknowledged_within_the_authority() {
             channel: "email".into(),
             recipient: "duty@example.invalid".into(),
             context: r#"{"rule":"NEWHAM-ESC-LAC-24H"}"#.into(),
-            due_at: 1,
-            reescalate_at: Some(2),
+            due_at: Instant::from_micros(1),
+            reescalate_at: Some(Instant::from_micros(2)),
         };
         store
             .enqueue(
-                &[
-                    message(id_of("NEWHAM"), "n-1"),
-                    message(id_of("MERTON"), "m-1"),
-                ],
+                &[message(newham, "n-1"), message(merton, "m-1")],
                 None,
-                1,
+                Instant::from_micros(1),
             )
             .await
             .unwrap_or_else(|e| unreachable!("{e}"));
@@ -157,7 +150,7 @@ fn notifications_are_listed_and_acknowledged_within_the_authority() {
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 
         let all = store
-            .notifications(id_of("MERTON"), None, 10)
+            .notifications(merton, None, 10)
             .await
             .unwrap_or_default();
         let foreign = app
@@ -187,7 +180,7 @@ fn notifications_are_listed_and_acknowledged_within_the_authority() {
         assert_eq!(ack.status, StatusCode::OK, "{}", ack.text);
         assert!(ack.json["acknowledged_at"].is_string());
         let acked = store
-            .outbox_message(id)
+            .outbox_message(store::MessageId(id))
             .await
             .ok()
             .flatten()
@@ -252,10 +245,10 @@ fn only_the_authoritys_admin_changes_its_routing_and_errors_name_the_field() {
         // Another authority's admin may not.
         let sheffield_admin = put("social_worker.sheffield", good).await;
         assert_eq!(sheffield_admin.status, StatusCode::FORBIDDEN);
-        let (log, _) = app.state.store.audit_log().await.unwrap_or_default();
+        let log = app.audit_log().await;
         assert!(
             log.iter()
-                .any(|r| r.entity == "routing" && r.action == "write")
+                .any(|r| r.entry.entity == "routing" && r.entry.action == "write")
         );
     });
 }

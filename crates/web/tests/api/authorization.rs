@@ -4,7 +4,7 @@
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
-use web::access::Role;
+use store::{ChildId, EpisodeId, Instant, Role};
 
 use super::{TestApp, on_both};
 
@@ -160,10 +160,10 @@ async fn call(
     method: &Method,
     path: &str,
     actor: Actor,
-    child: i64,
-    episode: i64,
+    child: ChildId,
+    episode: EpisodeId,
 ) -> (StatusCode, Value, String) {
-    let store = &app.state.store;
+    let store = &app.store;
     let child_version = store
         .child(child)
         .await
@@ -176,31 +176,27 @@ async fn call(
         .ok()
         .flatten()
         .map_or(0, |e| e.version);
+    // An open obligation (each discharge ends the one before).
     let obligation = store
         .child_obligations(child)
         .await
         .unwrap_or_default()
-        .first()
-        .map_or(0, |o| o.id);
+        .iter()
+        .find(|o| o.is_open())
+        .map_or(0, |o| o.id.get());
     let interview = store
         .interviews(episode)
         .await
         .unwrap_or_default()
         .first()
-        .map_or((0, 0), |i| (i.id, i.version));
-    let newham = store
-        .authorities()
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .find(|a| a.code == "NEWHAM")
-        .map_or(0, |a| a.id);
+        .map_or((0, 0), |i| (i.id.get(), i.version));
+    let newham = app.authority("NEWHAM").await;
     let notification = store
         .notifications(newham, None, 1)
         .await
         .unwrap_or_default()
         .first()
-        .map_or(0, |n| n.id);
+        .map_or(0, |n| n.id.get());
     let concrete = match path {
         "/api/v1/notifications/{id}/acknowledge" => path.replace("{id}", &notification.to_string()),
         "/api/v1/authorities/{code}/routing" => path.replace("{code}", "NEWHAM"),
@@ -291,15 +287,7 @@ fn every_route_with_every_role_and_a_foreign_authority() {
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         // A notification of Newham's about the child, for the acknowledgement route.
-        let newham = app
-            .state
-            .store
-            .authorities()
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .find(|a| a.code == "NEWHAM")
-            .map_or(0, |a| a.id);
+        let newham = app.authority("NEWHAM").await;
         let message = store::NewOutbox {
             idempotency_key: "matrix".into(),
             topic: "matrix".into(),
@@ -311,14 +299,17 @@ fn every_route_with_every_role_and_a_foreign_authority() {
             channel: "email".into(),
             recipient: "duty@example.invalid".into(),
             context: "{}".into(),
-            due_at: 1,
+            due_at: Instant::from_micros(1),
             reescalate_at: None,
         };
         assert_eq!(
-            app.state.store.enqueue(&[message], None, 1).await.ok(),
+            app.store
+                .enqueue(&[message], None, Instant::from_micros(1))
+                .await
+                .ok(),
             Some(1)
         );
-        let mut actors: Vec<Actor> = Role::ALL.into_iter().map(Actor::Newham).collect();
+        let mut actors: Vec<Actor> = Role::ALL.iter().copied().map(Actor::Newham).collect();
         actors.push(Actor::Foreign);
         actors.push(Actor::Anonymous);
         let ops = documented_operations();

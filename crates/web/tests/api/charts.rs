@@ -1,10 +1,12 @@
 //! The charts: each SVG is well-formed XML with a title, a description and `role="img"`, and its
-//! bars carry the figures of a known fixture: two episodes in consecutive weeks, one interview in
-//! time and one late, and the obligations the API lists with their statuses.
+//! bars carry the figures of a known fixture: three episodes in consecutive weeks, one interview
+//! in time, one late and one never held, and the obligations the API lists with their statuses.
 
 use axum::http::{StatusCode, header};
 use serde_json::{Value, json};
+use store::EpisodeId;
 
+use super::ui::Browser;
 use super::{Reply, TestApp, on_both};
 
 /// The bars of an SVG chart as their tooltips (`series, category: value`), after checking the
@@ -39,7 +41,7 @@ fn bars(r: &Reply) -> Vec<String> {
         .collect()
 }
 
-async fn event(app: &TestApp, episode: i64, at: &str, kind: &str, data: Value) {
+async fn event(app: &TestApp, episode: EpisodeId, at: &str, kind: &str, data: Value) {
     let r = app
         .post(
             &format!("/api/v1/episodes/{episode}/events"),
@@ -65,7 +67,7 @@ fn charts_are_svg_with_the_figures_of_the_store() {
             police.clone(),
         )
         .await;
-        app.set_now("2024-09-08T12:00:00Z");
+        app.set_now("2024-09-08T12:00:00Z").await;
         event(
             &app,
             first,
@@ -84,7 +86,7 @@ fn charts_are_svg_with_the_figures_of_the_store() {
         .await;
 
         // Episode 2 opens on Tuesday 10 September; interviewed 96 hours after the return: late.
-        app.set_now("2024-09-10T08:00:00Z");
+        app.set_now("2024-09-10T08:00:00Z").await;
         let r = app
             .post(
                 &format!("/api/v1/children/{child}/episodes"),
@@ -93,16 +95,16 @@ fn charts_are_svg_with_the_figures_of_the_store() {
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-        let second = r.json["id"].as_i64().unwrap_or_default();
+        let second = EpisodeId(r.json["id"].as_i64().unwrap_or_default());
         event(
             &app,
             second,
             "2024-09-10T09:00:00+01:00",
             "reported_missing",
-            police,
+            police.clone(),
         )
         .await;
-        app.set_now("2024-09-14T12:00:00Z");
+        app.set_now("2024-09-14T12:00:00Z").await;
         event(
             &app,
             second,
@@ -120,7 +122,70 @@ fn charts_are_svg_with_the_figures_of_the_store() {
         )
         .await;
 
-        app.set_now("2024-09-20T12:00:00Z");
+        // Episode 3 opens on Saturday 14 September (week of 9 September); the child is back
+        // that afternoon and never interviewed: the deadline passes on 17 September.
+        let r = app
+            .post(
+                &format!("/api/v1/children/{child}/episodes"),
+                "social_worker.newham",
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let third = EpisodeId(r.json["id"].as_i64().unwrap_or_default());
+        app.set_now("2024-09-14T16:00:00Z").await;
+        event(
+            &app,
+            third,
+            "2024-09-14T14:00:00+01:00",
+            "reported_missing",
+            police,
+        )
+        .await;
+        event(
+            &app,
+            third,
+            "2024-09-14T16:00:00+01:00",
+            "returned",
+            json!({}),
+        )
+        .await;
+
+        app.set_now("2024-09-20T12:00:00Z").await;
+        // The engine's return interview obligations (Newham's, 72 hours after each return):
+        // the first met in time, the second met late, the third still open past its deadline.
+        let at = |s: &str| s.parse::<jiff::Timestamp>().ok().map(store::Instant::from);
+        let interviews: Vec<_> = app
+            .store
+            .child_obligations(child)
+            .await
+            .unwrap_or_else(|e| unreachable!("{e}"))
+            .into_iter()
+            .filter(|o| o.obligation.rule == "NEWHAM-RHI-72H")
+            .map(|o| {
+                (
+                    o.obligation.episode_id,
+                    o.obligation.due,
+                    o.obligation.met_at,
+                )
+            })
+            .collect();
+        assert_eq!(
+            interviews,
+            vec![
+                (
+                    first,
+                    at("2024-09-10T11:00:00+01:00"),
+                    at("2024-09-08T11:00:00+01:00")
+                ),
+                (
+                    second,
+                    at("2024-09-13T13:00:00+01:00"),
+                    at("2024-09-14T13:00:00+01:00")
+                ),
+                (third, at("2024-09-17T16:00:00+01:00"), None),
+            ]
+        );
         let newham = "London Borough of Newham";
         let weekly = bars(
             &app.get("/charts/episodes-per-week.svg", "social_worker.newham")
@@ -128,7 +193,7 @@ fn charts_are_svg_with_the_figures_of_the_store() {
         );
         assert_eq!(weekly.len(), 12, "{weekly:?}");
         assert_eq!(weekly[9], format!("{newham}, 2 Sep: 1"));
-        assert_eq!(weekly[10], format!("{newham}, 9 Sep: 1"));
+        assert_eq!(weekly[10], format!("{newham}, 9 Sep: 2"));
         assert_eq!(weekly[11], format!("{newham}, 16 Sep: 0"));
         assert!(weekly[..9].iter().all(|b| b.ends_with(": 0")), "{weekly:?}");
 
@@ -137,7 +202,27 @@ fn charts_are_svg_with_the_figures_of_the_store() {
                 .await,
         );
         assert_eq!(rhi.len(), 6, "{rhi:?}");
-        assert_eq!(rhi[5], format!("{newham}, Sep 2024: 50%"));
+        // All three deadlines fall in September and have passed; one was met by it: 1 of 3.
+        assert_eq!(rhi[5], format!("{newham}, Sep 2024: 33%"));
+        assert!(rhi[..5].iter().all(|b| b.ends_with(": 0%")), "{rhi:?}");
+        // The page's table gives the same figures, by the month the interview was due.
+        let page = Browser::sign_in(&app, "social_worker.newham")
+            .await
+            .get("/charts")
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        let table = page
+            .text
+            .split("id=\"rhi-within-72h-table\"")
+            .nth(1)
+            .and_then(|t| t.split("</table>").next())
+            .unwrap_or_default();
+        assert!(
+            table.contains("Month the interview was due")
+                && table.contains("33% (1 of 3)")
+                && table.matches("none due").count() == 5,
+            "{table}"
+        );
 
         // The status chart counts what the API lists, by the API's status.
         let listed = app

@@ -99,7 +99,7 @@ fn stale_writers_get_a_conflict() {
 #[test]
 fn simultaneous_event_recording_loses_nothing() {
     on_both(|app| async move {
-        let (_, episode) = app.seed_child().await;
+        let (child, episode) = app.seed_child().await;
         let mut handles = Vec::new();
         for n in 0..8 {
             let router = app.router.clone();
@@ -128,9 +128,9 @@ fn simultaneous_event_recording_loses_nothing() {
                 StatusCode::CREATED
             );
         }
-        let file = app.state.store.child_file(1).await.ok().flatten();
+        let file = app.store.child_file(child).await.ok().flatten();
         assert_eq!(file.map(|f| f.events.len()), Some(8));
-        let (rows, head) = app.state.store.audit_log().await.unwrap_or_default();
+        let (rows, head) = app.store.audit_log().await.unwrap_or_default();
         assert_eq!(
             store::audit::verify(&rows, (head.0, &head.1)),
             Ok(rows.len()),

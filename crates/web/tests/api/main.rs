@@ -12,19 +12,20 @@ mod patterns;
 mod ui;
 mod validation;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use argon2::password_hash::{PasswordHasher, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
+use casework::{Casework, Clock};
 use http_body_util::BodyExt;
 use jiff::Timestamp;
+use protocol::vocabulary::Protocol;
 use serde_json::{Value, json};
-use store::{NewAuthority, NewUser, Repository};
+use store::{AuthorityId, ChildId, EpisodeId, NewAuthority, NewUser, Role, Store};
 use tower::ServiceExt;
-use web::access::Role;
-use web::{AppState, Clock, Settings};
+use web::{AppState, Settings};
 
 pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
@@ -32,7 +33,9 @@ pub(crate) const PASSWORD: &str = "correct horse battery staple";
 /// worker at Sheffield (a foreign authority), each with an API token named after them.
 pub(crate) struct TestApp {
     pub(crate) state: AppState,
-    pub(crate) clock: Arc<Mutex<Timestamp>>,
+    /// The store under the application, for set-up no use case offers and for reading what
+    /// the database holds.
+    pub(crate) store: Arc<dyn Store>,
     pub(crate) router: axum::Router,
 }
 
@@ -62,7 +65,7 @@ impl TestApp {
             std::env::temp_dir().join(format!("homeward-api-{}-{}", std::process::id(), unique()));
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| unreachable!("{e}"));
         Self::with_store(
-            store::open(dir.join("api.db").to_str().unwrap_or_default())
+            casework::open_store(dir.join("api.db").to_str().unwrap_or_default())
                 .await
                 .unwrap_or_else(|e| unreachable!("{e}")),
         )
@@ -90,7 +93,7 @@ impl TestApp {
         let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
         Some(
             Self::with_store(
-                store::open(&format!("{base}/{db}"))
+                casework::open_store(&format!("{base}/{db}"))
                     .await
                     .unwrap_or_else(|e| unreachable!("{e}")),
             )
@@ -98,46 +101,43 @@ impl TestApp {
         )
     }
 
-    async fn with_store(store: Arc<dyn Repository>) -> Self {
-        let clock = Arc::new(Mutex::new(
-            "2024-09-06T20:00:00Z"
-                .parse::<Timestamp>()
-                .unwrap_or(Timestamp::UNIX_EPOCH),
-        ));
-        let state = AppState::new(
+    async fn with_store(store: Arc<dyn Store>) -> Self {
+        let start = "2024-09-06T20:00:00Z"
+            .parse::<Timestamp>()
+            .unwrap_or(Timestamp::UNIX_EPOCH);
+        let casework = Casework::new(
             store.clone(),
             protocol::Catalog::bundled().unwrap_or_else(|e| unreachable!("{e}")),
             protocol::Calendar::bundled().unwrap_or_else(|e| unreachable!("{e}")),
-            Clock::Fixed(clock.clone()),
-            Settings::default(),
+            Clock::fixed(start),
         );
         let hash = cheap_hash(PASSWORD);
         for (code, name, protocol, force) in [
             (
                 "NEWHAM",
                 "London Borough of Newham",
-                Some("NEWHAM"),
+                Some(Protocol::Newham),
                 "Metropolitan Police",
             ),
             (
                 "MERTON",
                 "London Borough of Merton",
-                Some("MERTON"),
+                Some(Protocol::Merton),
                 "Metropolitan Police",
             ),
             (
                 "SHEFFIELD",
                 "Sheffield City Council",
-                Some("SY"),
+                Some(Protocol::Sy),
                 "South Yorkshire Police",
             ),
             ("KENT", "Kent County Council", None, "Kent Police"),
         ] {
-            let a = store
-                .create_authority(&NewAuthority {
+            let a = casework
+                .add_authority(&NewAuthority {
                     code: code.into(),
                     name: name.into(),
-                    protocol: protocol.map(Into::into),
+                    protocol,
                     police_force: force.into(),
                 })
                 .await
@@ -149,39 +149,61 @@ impl TestApp {
             };
             for role in roles {
                 let username = format!("{}.{}", role.as_str(), code.to_ascii_lowercase());
-                let user = store
-                    .create_user(&NewUser {
+                let user = casework
+                    .add_user_hashed(&NewUser {
                         username: username.clone(),
                         display_name: username.clone(),
-                        role: role.as_str().into(),
+                        role,
                         authority_id: a.id,
                         password_hash: hash.clone(),
                     })
                     .await
                     .unwrap_or_else(|e| unreachable!("{e}"));
-                store
-                    .create_token(
-                        user.id,
-                        &web::auth::secret_hash(&token(&username)),
-                        "test",
-                        0,
-                    )
+                casework
+                    .add_token(&user, &token(&username), "test")
                     .await
                     .unwrap_or_else(|e| unreachable!("{e}"));
             }
         }
+        let state = AppState::new(casework, Settings::default());
         let router = web::app(state.clone());
         Self {
             state,
-            clock,
+            store,
             router,
         }
     }
 
-    /// Moves the test clock.
-    pub(crate) fn set_now(&self, t: &str) {
-        *self.clock.lock().unwrap_or_else(|p| p.into_inner()) =
-            t.parse().unwrap_or_else(|e| unreachable!("{t}: {e}"));
+    /// Moves the test clock forwards to `t` and replans every child at the new instant (as
+    /// `POST /test/clock` does), so stored obligations are the engine's answer then.
+    pub(crate) async fn set_now(&self, t: &str) {
+        let to: Timestamp = t.parse().unwrap_or_else(|e| unreachable!("{t}: {e}"));
+        self.state
+            .casework
+            .move_test_clock(to)
+            .await
+            .unwrap_or_else(|e| unreachable!("moving the clock to {t}: {e}"));
+    }
+
+    /// The ID of the authority with `code`.
+    pub(crate) async fn authority(&self, code: &str) -> AuthorityId {
+        self.store
+            .authorities()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .find(|a| a.code == code)
+            .map(|a| a.id)
+            .unwrap_or_else(|| unreachable!("no authority {code}"))
+    }
+
+    /// The whole audit log, in order.
+    pub(crate) async fn audit_log(&self) -> Vec<store::AuditRecord> {
+        self.store
+            .audit_log()
+            .await
+            .map(|(rows, _)| rows)
+            .unwrap_or_else(|e| unreachable!("{e}"))
     }
 
     /// Sends a request as `user` (by API token; `None` for anonymous).
@@ -241,7 +263,7 @@ impl TestApp {
     }
 
     /// A Newham child in care placed in Merton, and an open episode: returns (child, episode).
-    pub(crate) async fn seed_child(&self) -> (i64, i64) {
+    pub(crate) async fn seed_child(&self) -> (ChildId, EpisodeId) {
         let r = self
             .post(
                 "/api/v1/children",
@@ -252,7 +274,7 @@ impl TestApp {
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-        let child = r.json["id"].as_i64().unwrap_or_default();
+        let child = ChildId(r.json["id"].as_i64().unwrap_or_default());
         let r = self
             .post(
                 &format!("/api/v1/children/{child}/episodes"),
@@ -261,20 +283,19 @@ impl TestApp {
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-        (child, r.json["id"].as_i64().unwrap_or_default())
+        (child, EpisodeId(r.json["id"].as_i64().unwrap_or_default()))
     }
 
     /// Number of audit rows.
     pub(crate) async fn audit_rows(&self) -> usize {
-        self.state
-            .store
-            .audit_log()
-            .await
-            .map(|(rows, _)| rows.len())
-            .unwrap_or_default()
+        self.audit_log().await.len()
     }
 }
 
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a unique name for a scratch database"
+)]
 fn unique() -> u128 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

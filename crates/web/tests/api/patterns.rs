@@ -3,6 +3,7 @@
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
+use store::ChildId;
 
 use super::ui::{Browser, location};
 use super::{TestApp, on_both};
@@ -10,7 +11,7 @@ use super::{TestApp, on_both};
 const SW: &str = "social_worker.newham";
 
 /// A child placed by Newham with `host`: returns its ID.
-async fn child(app: &TestApp, name: &str, host: &str) -> i64 {
+async fn child(app: &TestApp, name: &str, host: &str) -> ChildId {
     let r = app
         .post(
             "/api/v1/children",
@@ -21,11 +22,11 @@ async fn child(app: &TestApp, name: &str, host: &str) -> i64 {
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    r.json["id"].as_i64().unwrap_or_default()
+    ChildId(r.json["id"].as_i64().unwrap_or_default())
 }
 
 /// An episode reported at `reported` and found at `found` in `place`.
-async fn episode(app: &TestApp, child: i64, reported: &str, found: &str, place: &str) {
+async fn episode(app: &TestApp, child: ChildId, reported: &str, found: &str, place: &str) {
     let r = app
         .post(&format!("/api/v1/children/{child}/episodes"), SW, json!({}))
         .await;
@@ -48,7 +49,7 @@ async fn episode(app: &TestApp, child: i64, reported: &str, found: &str, place: 
 
 /// Ava and Bea (Newham, in borough) missing together and found at Stratford bus station; Cal
 /// (Newham, placed in Sheffield) missing three times in August, found at Meadowhall.
-async fn partnership(app: &TestApp) -> (i64, i64, i64) {
+async fn partnership(app: &TestApp) -> (ChildId, ChildId, ChildId) {
     let ava = child(app, "Ava Stone", "NEWHAM").await;
     let bea = child(app, "Bea Stone", "NEWHAM").await;
     let cal = child(app, "Cal Ridge", "SHEFFIELD").await;
@@ -124,13 +125,16 @@ fn the_repeat_cohort_uses_the_host_protocols_threshold() {
         assert_eq!(kids[0]["last_reported"], "2024-08-26T18:00:00+01:00");
         // Ava and Bea are Newham children in Newham: Newham states no threshold.
         assert_eq!(r.json["unjudged"], 2);
+        let log = app.audit_log().await;
+        assert_eq!(log.len(), before + 1, "one read row for the list");
+        let row = &log[before].entry;
         assert_eq!(
-            app.audit_rows().await,
-            before + 1,
-            "one read row per child shown"
+            (row.action.as_str(), row.entity.as_str(), &row.children),
+            ("read", "patterns_repeat", &vec![cal]),
+            "naming every child shown"
         );
         // A month later the August episodes have left the 28-day window.
-        app.set_now("2024-10-06T20:00:00Z");
+        app.set_now("2024-10-06T20:00:00Z").await;
         let r = app.get("/api/v1/patterns/repeat", SW).await;
         assert_eq!(r.json["children"], json!([]));
     });
@@ -202,7 +206,14 @@ fn children_missing_together_are_flagged_for_a_complex_strategy_meeting() {
         assert_eq!(edges[0]["links"], json!(["same_place"]));
         // Bea's associate is named by nobody else: no associate node.
         assert_eq!(r.json["nodes"].as_array().map(Vec::len), Some(2));
-        assert_eq!(app.audit_rows().await, before + 2);
+        let log = app.audit_log().await;
+        assert_eq!(log.len(), before + 1, "one read row for the view");
+        let row = &log[before].entry;
+        assert_eq!(
+            (row.action.as_str(), row.entity.as_str(), &row.children),
+            ("read", "patterns_together", &vec![ava, bea]),
+            "naming every child shown"
+        );
     });
 }
 

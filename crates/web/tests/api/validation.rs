@@ -3,6 +3,7 @@
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
+use store::ChildId;
 
 use super::{TestApp, on_both};
 
@@ -16,10 +17,10 @@ type Case<'a> = (
     &'a str,
 );
 
-async fn snapshot(app: &TestApp, child: i64) -> (usize, String) {
-    let file = app.state.store.child_file(child).await.ok().flatten();
-    let placements = app.state.store.placements(child).await.unwrap_or_default();
-    let docs = app.state.store.documents(child).await.unwrap_or_default();
+async fn snapshot(app: &TestApp, child: ChildId) -> (usize, String) {
+    let file = app.store.child_file(child).await.ok().flatten();
+    let placements = app.store.placements(child).await.unwrap_or_default();
+    let docs = app.store.documents(child).await.unwrap_or_default();
     (
         app.audit_rows().await,
         format!("{file:?}{placements:?}{docs:?}"),
