@@ -5,10 +5,7 @@
 use jiff::civil::Date;
 use protocol::vocabulary::{Concern, Flag, LegalStatus, PlacementType};
 use serde::{Deserialize, Serialize};
-use store::{
-    Authority, Child, ChildFields, Document, Episode, EventRecord, Instant, NewPhoto, NewPlacement,
-    ObligationRecord, Photo, Placement,
-};
+use store::{Child, ChildFields, Document, Episode, NewPhoto, NewPlacement, Photo, Placement};
 
 use crate::{Actor, CaseError, Casework, ChildScope, Permission, Result};
 
@@ -77,30 +74,6 @@ pub struct NewChild {
     pub record: ChildChange,
     /// Where the child lives now.
     pub placement: PlacementChange,
-}
-
-/// Everything about a child: record, placements, latest documents, episodes with their
-/// events, the open obligations as stored (with their IDs), and when they next change.
-#[derive(Clone, Debug)]
-pub struct Timeline {
-    /// The record.
-    pub child: Child,
-    /// Current placement.
-    pub placement: Option<Placement>,
-    /// Every placement, oldest first.
-    pub placements: Vec<Placement>,
-    /// Latest version of each profile document.
-    pub documents: Vec<Document>,
-    /// Episodes, oldest first.
-    pub episodes: Vec<Episode>,
-    /// Every event, corrections included, in recording order.
-    pub events: Vec<EventRecord>,
-    /// Open obligations, by due (none last).
-    pub obligations: Vec<ObligationRecord>,
-    /// When the obligations next change without a new event.
-    pub next_change: Option<Instant>,
-    /// The authorities the record refers to.
-    pub authorities: Vec<Authority>,
 }
 
 /// The largest photo accepted.
@@ -412,37 +385,12 @@ impl Casework {
         Ok(self.store().latest_photo(scope.child()).await?)
     }
 
-    /// Everything about a child, with its obligations as stored now.
-    pub async fn timeline(&self, scope: &ChildScope<'_>) -> Result<Timeline> {
-        let store = self.store();
-        let id = scope.child();
-        let file = store
-            .child_file(id)
+    /// Everything about a child, with its obligations as stored now, read in one statement.
+    pub async fn timeline(&self, scope: &ChildScope<'_>) -> Result<store::ChildRecords> {
+        self.store()
+            .child_records(scope.child())
             .await?
-            .ok_or_else(CaseError::not_found)?;
-        let placements = store.placements(id).await?;
-        let mut documents: Vec<Document> = Vec::new();
-        for d in store.documents(id).await? {
-            documents.retain(|x| x.kind != d.kind);
-            documents.push(d);
-        }
-        let obligations = store
-            .child_obligations(id)
-            .await?
-            .into_iter()
-            .filter(ObligationRecord::is_open)
-            .collect();
-        Ok(Timeline {
-            next_change: store.next_change(id).await?,
-            child: file.child,
-            placement: file.placement,
-            placements,
-            documents,
-            episodes: file.episodes,
-            events: file.events,
-            obligations,
-            authorities: file.authorities,
-        })
+            .ok_or_else(CaseError::not_found)
     }
 
     /// A child's episodes as the lists show them, oldest first.

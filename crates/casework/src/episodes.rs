@@ -5,12 +5,7 @@
 
 use jiff::SignedDuration;
 use serde_json::Value;
-use std::collections::HashMap;
-
-use store::{
-    AuthorityId, Child, Episode, EpisodeRow, EventId, EventRecord, Instant, Interview, Meeting,
-    NewEvent, ObligationRecord, UserId,
-};
+use store::{AuthorityId, Episode, EventId, EventRecord, Instant, NewEvent, ObligationRecord};
 
 use crate::{CaseError, Casework, ChildScope, Result};
 
@@ -44,52 +39,18 @@ pub struct Recorded {
     pub obligations: Vec<ObligationRecord>,
 }
 
-/// Everything the episode page shows: the child, the episode's state, its events, open
-/// obligations, meetings, interviews, and the names of who recorded its events.
-#[derive(Clone, Debug)]
-pub struct EpisodeRecord {
-    /// The child.
-    pub child: Child,
-    /// The episode as the lists show it (none until its first change is planned).
-    pub status: Option<EpisodeRow>,
-    /// Its events, corrections included, in recording order.
-    pub events: Vec<EventRecord>,
-    /// Its open obligations, by due (none last).
-    pub obligations: Vec<ObligationRecord>,
-    /// Its meetings with their actions.
-    pub meetings: Vec<Meeting>,
-    /// Its return interview records.
-    pub interviews: Vec<Interview>,
-    /// Display names of those who recorded its events.
-    pub names: HashMap<UserId, String>,
-}
-
 impl Casework {
-    /// Everything about one episode the episode page shows.
+    /// Everything about one episode the episode page shows, read in one statement.
     pub async fn episode_record(
         &self,
         scope: &ChildScope<'_>,
         episode: &Episode,
-    ) -> Result<EpisodeRecord> {
+    ) -> Result<store::EpisodeRecords> {
         scope.owns(episode)?;
-        let store = self.store();
-        let child = store
-            .child(scope.child())
+        self.store()
+            .episode_records(episode.id)
             .await?
-            .ok_or_else(CaseError::not_found)?;
-        let events = store.episode_events(episode.id).await?;
-        let mut users: Vec<UserId> = events.iter().map(|e| e.recorded_by).collect();
-        users.sort();
-        users.dedup();
-        Ok(EpisodeRecord {
-            child,
-            status: store.episode_status(episode.id).await?,
-            obligations: store.episode_obligations(episode.id).await?,
-            meetings: store.meetings(episode.id).await?,
-            interviews: store.interviews(episode.id).await?,
-            names: store.user_names(&users).await?.into_iter().collect(),
-            events,
-        })
+            .ok_or_else(CaseError::not_found)
     }
 
     /// Checks a new event exactly as `homeward evaluate` checks a file, in the context of the

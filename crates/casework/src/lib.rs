@@ -46,9 +46,9 @@ use store::{AuditEntry, Instant};
 pub use access::{Actor, ChildScope, Permission};
 pub use accounts::Credentials;
 pub use charts::{ByStatus, Charts, Monthly, Share, Weekly};
-pub use children::{ChildChange, DOCUMENT_KINDS, Facts, NewChild, PlacementChange, Timeline};
+pub use children::{ChildChange, DOCUMENT_KINDS, Facts, NewChild, PlacementChange};
 pub use clock::Clock;
-pub use episodes::{EpisodeRecord, EventIn, Recorded};
+pub use episodes::{EventIn, Recorded};
 pub use error::{CaseError, Code, Result};
 pub use exchange::ExportReader;
 pub use interviews::InterviewInput;
@@ -64,9 +64,9 @@ pub mod records {
     pub use store::audit::ChainBreak;
     pub use store::model::*;
     pub use store::{
-        CHANGE_REASONS, ChartObligation, ChildKey, ChildRow, DueWindow, EpisodeRow,
-        ExchangeSnapshot, ImportCandidates, ImportChild, ImportEpisode, ImportOutcome, OpenAction,
-        QueueRow, SnapshotChildren,
+        CHANGE_REASONS, ChartObligation, ChildKey, ChildRecords, ChildRow, DueWindow,
+        EpisodeRecords, EpisodeRow, ExchangeSnapshot, ImportCandidates, ImportChild, ImportEpisode,
+        ImportOutcome, OpenAction, QueueRow, SnapshotChildren,
     };
 }
 pub use store::{Backend, DueWindow, EpisodeRow, MessageStatus, NewOutbox, OutboxRecord};

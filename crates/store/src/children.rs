@@ -221,6 +221,10 @@ macro_rules! impl_children {
                 .transpose()
             }
 
+            async fn child_records(&self, child_id: ChildId) -> Result<Option<crate::ChildRecords>> {
+                self.child_records_sql(child_id).await
+            }
+
             async fn child_file(&self, child_id: ChildId) -> Result<Option<ChildFile>> {
                 let mut conn = self.pool.acquire().await?;
                 load_child_file(&mut conn, child_id).await

@@ -119,6 +119,10 @@ macro_rules! impl_episodes {
                     .transpose()
             }
 
+            async fn episode_records(&self, id: EpisodeId) -> Result<Option<crate::EpisodeRecords>> {
+                self.episode_records_sql(id).await
+            }
+
             async fn episode_events(&self, id: EpisodeId) -> Result<Vec<EventRecord>> {
                 sqlx::query(sqlx::AssertSqlSafe(format!("{EVENT} WHERE episode_id = $1 ORDER BY id")))
                     .bind(id)

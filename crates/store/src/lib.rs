@@ -26,6 +26,7 @@ pub mod outbox;
 mod patterns;
 pub mod placement_change;
 mod postgres;
+mod records;
 mod rows;
 mod sqlite;
 mod sqlite_bulk;
@@ -47,6 +48,7 @@ pub use model::*;
 pub use outbox::{NewOutbox, OutboxRecord};
 pub use placement_change::{CHANGE_REASONS, is_change_reason};
 pub use postgres::PostgresStore;
+pub use records::{ChildRecords, EpisodeRecords};
 pub use sqlite::SqliteStore;
 
 /// Why a store operation failed.
@@ -224,6 +226,8 @@ pub trait Children: Send + Sync {
     async fn latest_photo(&self, child_id: ChildId) -> Result<Option<Photo>>;
     /// Everything needed to evaluate a child.
     async fn child_file(&self, child_id: ChildId) -> Result<Option<ChildFile>>;
+    /// Everything the timeline and the child page show of a child, in one statement.
+    async fn child_records(&self, child_id: ChildId) -> Result<Option<ChildRecords>>;
 }
 
 /// Episodes, their events, meetings and return interviews.
@@ -241,6 +245,8 @@ pub trait Episodes: Send + Sync {
     async fn episode(&self, id: EpisodeId) -> Result<Option<Episode>>;
     /// An episode's events, corrections included, in recording order.
     async fn episode_events(&self, id: EpisodeId) -> Result<Vec<EventRecord>>;
+    /// Everything the episode page shows of an episode, in one statement.
+    async fn episode_records(&self, id: EpisodeId) -> Result<Option<EpisodeRecords>>;
     /// Records where an episode ended (finder authority) if still at `expected_version`, with
     /// the child's new plan.
     async fn set_finder(

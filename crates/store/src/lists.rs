@@ -63,7 +63,7 @@ pub struct QueueRow {
 }
 
 /// An episode in a list, with its child's name.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
 pub struct EpisodeRow {
     /// The episode's state.
     pub status: EpisodeStatus,

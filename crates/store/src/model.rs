@@ -4,13 +4,13 @@
 use protocol::vocabulary::{
     LegalStatus, MeetingType, OwnerRole, PlacementType, Protocol, RhiMode, RiskLevel, Share,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use crate::enums::{Ended, InterviewOutcome, MessageStatus, Role};
 pub use crate::ids::*;
 
 /// A local authority (in the partnership or not).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Authority {
     /// Store ID.
     pub id: AuthorityId,
@@ -74,7 +74,7 @@ pub struct NewUser {
 }
 
 /// A child's record (facts of timeline v1 other than placement).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Child {
     /// Store ID.
     pub id: ChildId,
@@ -104,7 +104,7 @@ pub struct ChildFields {
 }
 
 /// One version of a profile document (Philomena profile, history document, trigger plan, PIRA).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Document {
     /// Store ID.
     pub id: DocumentId,
@@ -123,7 +123,7 @@ pub struct Document {
 }
 
 /// Where a child lives, under which authorities, from a date.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Placement {
     /// Store ID.
     pub id: PlacementId,
@@ -172,7 +172,7 @@ pub struct NewPlacement {
 }
 
 /// A missing episode.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Episode {
     /// Store ID.
     pub id: EpisodeId,
@@ -192,7 +192,7 @@ pub struct Episode {
 
 /// A recorded event. Events are never changed: a correction is a new event naming the one it
 /// corrects, with a reason.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventRecord {
     /// Store ID.
     pub id: EventId,
@@ -229,14 +229,13 @@ pub struct NewEvent {
 
 /// What the engine asked of a child, as stored: open until met or no longer given. An
 /// obligation keeps its ID for as long as the engine gives it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObligationRecord {
     /// Store ID.
     pub id: ObligationId,
     /// Child.
     pub child_id: ChildId,
     /// The obligation's content.
-    #[serde(flatten)]
     pub obligation: NewObligation,
     /// When its content last changed.
     pub computed_at: Instant,
@@ -250,7 +249,7 @@ impl ObligationRecord {
 }
 
 /// An obligation's content: which rule asked what of whom, by when, and whether it ended.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewObligation {
     /// Episode.
     pub episode_id: EpisodeId,
@@ -297,13 +296,14 @@ pub struct ChildPlan {
 }
 
 /// What the lists show of an episode, kept current by every change to the child.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EpisodeStatus {
     /// Episode.
     pub episode_id: EpisodeId,
     /// Child.
     pub child_id: ChildId,
     /// Missing now (noticed or reported, not yet found).
+    #[serde(deserialize_with = "crate::rows::flag")]
     pub missing: bool,
     /// When the absence was noticed (or reported, or the episode opened).
     pub since: Instant,
@@ -395,7 +395,7 @@ pub struct NewAction {
 }
 
 /// A recorded meeting.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Meeting {
     /// ID.
     pub id: MeetingId,
@@ -418,7 +418,7 @@ pub struct Meeting {
 }
 
 /// A recorded action item.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MeetingAction {
     /// ID.
     pub id: ActionId,
@@ -454,7 +454,7 @@ pub struct NewInterview {
 }
 
 /// A recorded return home interview outcome.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Interview {
     /// ID.
     pub id: InterviewId,

@@ -57,6 +57,7 @@ crate::audit::impl_audit_log!(PostgresStore);
 crate::exchange::impl_exchange!(PostgresStore);
 crate::import::impl_import!(PostgresStore);
 crate::patterns::impl_patterns!(PostgresStore);
+crate::records::impl_records!(PostgresStore, crate::rows::JsonSql::POSTGRES);
 crate::maintenance::impl_maintenance!(PostgresStore, crate::Backend::Postgres);
 
 impl PostgresStore {

@@ -21,6 +21,99 @@ pub(crate) fn child_list(children: &[crate::ChildId]) -> String {
         .join(",")
 }
 
+/// A flag stored as 0 or 1 (or given as a JSON boolean), for records read from JSON.
+pub(crate) fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> {
+    use serde::Deserialize;
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Bool(bool),
+        Int(i64),
+    }
+    Ok(match Flag::deserialize(d)? {
+        Flag::Bool(b) => b,
+        Flag::Int(n) => n != 0,
+    })
+}
+
+/// How a backend builds JSON in SQL: an object of `(key, expression)` pairs, and the array of
+/// an expression over a query's rows in an order (an empty array for none).
+#[derive(Clone, Copy)]
+pub(crate) struct JsonSql {
+    /// `json_object` or `json_build_object`.
+    object: &'static str,
+    /// Whether the aggregate of no rows is NULL (PostgreSQL's `json_agg`) rather than `[]`.
+    agg_of_none_is_null: bool,
+    /// `json_group_array` or `json_agg`.
+    agg: &'static str,
+    /// `json_array` or `json_build_array`.
+    array: &'static str,
+    /// Whether a JSON value must be cast to be read as text (PostgreSQL's `json` type).
+    cast_to_text: bool,
+}
+
+impl JsonSql {
+    /// SQLite's JSON functions.
+    pub(crate) const SQLITE: JsonSql = JsonSql {
+        object: "json_object",
+        agg_of_none_is_null: false,
+        agg: "json_group_array",
+        array: "json_array",
+        cast_to_text: false,
+    };
+    /// PostgreSQL's.
+    pub(crate) const POSTGRES: JsonSql = JsonSql {
+        object: "json_build_object",
+        agg_of_none_is_null: true,
+        agg: "json_agg",
+        array: "json_build_array",
+        cast_to_text: true,
+    };
+
+    /// A JSON object of these keys and SQL expressions.
+    pub(crate) fn object(self, pairs: &[(&str, &str)]) -> String {
+        let inner: Vec<String> = pairs.iter().map(|(k, v)| format!("'{k}', {v}")).collect();
+        format!("{}({})", self.object, inner.join(", "))
+    }
+
+    /// The JSON array of `value` over the rows of `FROM …` (`from_where`), in `order`.
+    pub(crate) fn array(self, value: &str, from_where: &str, order: &str) -> String {
+        let agg = format!("{}({value} ORDER BY {order})", self.agg);
+        if self.agg_of_none_is_null {
+            format!("(SELECT COALESCE({agg}, '[]'::json) FROM {from_where})")
+        } else {
+            format!("(SELECT {agg} FROM {from_where})")
+        }
+    }
+
+    /// A JSON array of these SQL expressions.
+    pub(crate) fn array_of(self, values: &[&str]) -> String {
+        format!("{}({})", self.array, values.join(", "))
+    }
+
+    /// A JSON value as text.
+    pub(crate) fn text(self, value: &str) -> String {
+        if self.cast_to_text {
+            format!("({value})::text")
+        } else {
+            value.to_owned()
+        }
+    }
+
+    /// The columns of a table (aliased `alias`) as a JSON object of the same names.
+    pub(crate) fn columns(self, alias: &str, columns: &[&str]) -> String {
+        let pairs: Vec<(String, String)> = columns
+            .iter()
+            .map(|c| ((*c).to_owned(), format!("{alias}.{c}")))
+            .collect();
+        let refs: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        self.object(&refs)
+    }
+}
+
 /// Reads [`child_list`]'s text back.
 pub(crate) fn parse_child_list(text: &str) -> crate::Result<Vec<crate::ChildId>> {
     text.split(',')

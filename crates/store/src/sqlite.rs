@@ -71,6 +71,7 @@ crate::audit::impl_audit_log!(SqliteStore);
 crate::exchange::impl_exchange!(SqliteStore);
 crate::import::impl_import!(SqliteStore);
 crate::patterns::impl_patterns!(SqliteStore);
+crate::records::impl_records!(SqliteStore, crate::rows::JsonSql::SQLITE);
 crate::maintenance::impl_maintenance!(SqliteStore, crate::Backend::Sqlite);
 
 impl SqliteStore {

@@ -433,7 +433,7 @@ async fn child_timeline(
         })
         .collect();
     Ok(Json(TimelineView {
-        child: child_view(authorities, &t.child, t.placement.as_ref()),
+        child: child_view(authorities, &t.child, t.placement()),
         placements: t
             .placements
             .iter()

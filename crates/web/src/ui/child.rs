@@ -307,13 +307,12 @@ pub async fn render(
         .map(|e| EpisodeRow::new(state, e, now))
         .collect();
     episodes.reverse();
-    let all_documents = state.casework.documents(&scope).await?;
     let page = ChildPage {
         chrome: viewer.chrome(t.child.name.clone(), "children"),
         id: id.get(),
         name: t.child.name.clone(),
-        profile: profile(state, &t.child, t.placement.as_ref(), &t.authorities),
-        documents: documents(state, &all_documents),
+        profile: profile(state, &t.child, t.placement(), &t.authorities),
+        documents: documents(state, &t.documents),
         episodes,
         can_open: viewer.caller.may(Permission::OpenEpisode),
         can_edit: viewer.caller.may(Permission::EditChild),

@@ -192,7 +192,7 @@ fn details(body: &Value) -> String {
 pub fn timeline(
     state: &AppState,
     events: &[EventRecord],
-    names: &HashMap<UserId, String>,
+    names: &[(UserId, String)],
 ) -> Vec<EventLine> {
     let corrected: Vec<EventId> = events.iter().filter_map(|e| e.corrects_event_id).collect();
     let mut events: Vec<&EventRecord> = events.iter().collect();
@@ -207,7 +207,10 @@ pub fn timeline(
                 details: details(&body),
                 recorded: format!(
                     "{}, {}",
-                    names.get(&e.recorded_by).map_or("", String::as_str),
+                    names
+                        .iter()
+                        .find(|(u, _)| *u == e.recorded_by)
+                        .map_or("", |(_, n)| n.as_str()),
                     when(state, e.recorded_at)
                 ),
                 corrected: corrected.contains(&e.id),

@@ -96,7 +96,7 @@ async fn episode_document(
                 fields: Vec::new(),
                 title: "The child",
                 recorded: String::new(),
-                lines: profile(state, &t.child, t.placement.as_ref(), &t.authorities),
+                lines: profile(state, &t.child, t.placement(), &t.authorities),
             },
             Doc {
                 kind: "",
@@ -162,9 +162,9 @@ pub async fn police_pack(
         fields: Vec::new(),
         title: "The child",
         recorded: String::new(),
-        lines: profile(&state, &t.child, t.placement.as_ref(), &t.authorities),
+        lines: profile(&state, &t.child, t.placement(), &t.authorities),
     }];
-    sections.extend(documents(&state, &state.casework.documents(&scope).await?));
+    sections.extend(documents(&state, &t.documents));
     let history: Vec<Line> = state
         .casework
         .child_episodes(&scope)
