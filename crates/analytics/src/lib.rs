@@ -8,8 +8,8 @@
 //! * [`together`]: children missing together and shared associates as a graph, with the groups
 //!   that meet Newham's complex strategy meeting trigger (002 §11.8).
 //!
-//! A pure library like the engine: no SQL, no HTTP, no clock (`now` is a parameter). The web
-//! crate reads the files (scoped and audited) and renders the answers.
+//! A pure library like the engine: no SQL, no HTTP, no clock (`now` is a parameter). The
+//! casework layer reads the files (scoped and audited); the web crate renders the answers.
 
 pub mod hotspots;
 pub mod input;

@@ -1,6 +1,6 @@
-//! Where "now" comes from. This module and the binary's `main` are the only places that read
-//! the real time (`clippy.toml` forbids it elsewhere): every other function is handed `now`, so
-//! deadlines, lists and tests are deterministic.
+//! Where "now" comes from. This module is the only place that reads the real time
+//! (`clippy.toml` forbids it elsewhere): every other function is handed `now`, so deadlines,
+//! lists and tests are deterministic.
 
 use std::sync::{Arc, Mutex};
 

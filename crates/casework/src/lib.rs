@@ -12,7 +12,7 @@
 //! * Only the access check makes a [`ChildScope`]; every use case about a child takes one.
 //! * Only the engine decides a deadline: [`plan`] turns the engine's answer into stored
 //!   obligations, keeping each one's identity while the engine gives it.
-//! * Only [`Clock`] (and the binary's `main`) reads the real time.
+//! * Only [`Clock`] reads the real time.
 
 pub mod access;
 pub mod accounts;

@@ -20,10 +20,11 @@ use store::{Child, ChildId, ExchangeSnapshot};
 
 use crate::episodes::EpisodeView;
 use crate::lookup::Lookup;
-use crate::period::{Period, date_of, dmy, london};
+use crate::period::{Period, date_of, dmy};
 use crate::quarterly::{age, placement_on};
 use crate::ssda903::{demographics, legal_status};
 use crate::{ExchangeError, safe_csv};
+use protocol::calendar::london;
 
 /// Columns written, in the template's order.
 pub const COLUMNS: [&str; 9] = [

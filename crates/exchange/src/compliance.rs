@@ -1,7 +1,7 @@
 //! Compliance per authority and period: of the timed obligations (return interviews offered
 //! within 24 hours and held within 72 hours, meetings, escalations, …) that fell due in the
 //! period, how many were met on time. Every due instant comes from the engine: the caller
-//! passes an evaluator (the web crate's evaluation path), and this module only asks it, at each
+//! passes an evaluator (the casework layer's, `casework::evaluation`), and this module only asks it, at each
 //! recorded event and then at each due instant, which obligations are open or overdue.
 //!
 //! An obligation fell due when its due instant is in the period (and before `as_of`); it was

@@ -4,7 +4,7 @@ use jiff::civil::Date;
 use protocol::vocabulary::{LegalStatus, PlacementType, Protocol};
 use store::{Authority, AuthorityId, ChildId, Instant, Placement, PlacementId};
 
-use crate::period::london;
+use protocol::calendar::london;
 
 /// Placement `id` of child 1 with authority 1 responsible and host.
 pub(crate) fn placement(

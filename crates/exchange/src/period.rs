@@ -3,6 +3,7 @@
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, Zoned};
+use protocol::calendar::london;
 
 use crate::ExchangeError;
 
@@ -15,11 +16,6 @@ pub struct Period {
     pub last: Date,
     /// Label, e.g. `2025-26` or `2025-Q3`.
     pub label: String,
-}
-
-/// Europe/London (bundled tz data).
-pub fn london() -> TimeZone {
-    TimeZone::get("Europe/London").unwrap_or(TimeZone::UTC)
 }
 
 impl Period {

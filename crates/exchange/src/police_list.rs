@@ -35,7 +35,7 @@ use store::{
 };
 
 use crate::episodes::{EpisodeView, view};
-use crate::period::london;
+use protocol::calendar::london;
 
 /// The columns, in the order the documentation gives them.
 pub const COLUMNS: [&str; 9] = [

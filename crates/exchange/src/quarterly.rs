@@ -45,8 +45,9 @@ use store::{ChildId, EpisodeId, ExchangeSnapshot, Instant, Placement};
 
 use crate::episodes::EpisodeView;
 use crate::lookup::Lookup;
-use crate::period::{Period, date_of, london};
+use crate::period::{Period, date_of};
 use crate::{ExchangeError, safe_csv};
+use protocol::calendar::london;
 
 /// The rule behind `strategy_triggers_over_72h`.
 pub const OVER_72H_RULE: &str = "SY-STRAT-72H";

@@ -30,8 +30,9 @@ use store::{Child, ChildId, EpisodeId, ExchangeSnapshot, Instant, Placement};
 
 use crate::episodes::EpisodeView;
 use crate::lookup::placements_by_child;
-use crate::period::{Period, date_of, dmy, london};
+use crate::period::{Period, date_of, dmy};
 use crate::{ExchangeError, safe_csv};
+use protocol::calendar::london;
 
 /// Header columns.
 pub const HEADER: [&str; 7] = ["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"];

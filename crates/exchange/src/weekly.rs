@@ -8,9 +8,10 @@ use store::{ExchangeSnapshot, Instant};
 
 use crate::episodes::EpisodeView;
 use crate::lookup::Lookup;
-use crate::period::{Period, date_of, dmy_hm, london};
+use crate::period::{Period, date_of, dmy_hm};
 use crate::quarterly::{age, placement_on};
 use crate::{ExchangeError, safe_csv};
+use protocol::calendar::london;
 
 /// Columns of the list.
 pub const COLUMNS: [&str; 13] = [

@@ -237,7 +237,9 @@ pub fn completed_years(dob: Date, on: Date) -> i16 {
     years
 }
 
-fn london() -> TimeZone {
+/// Europe/London from the tz database compiled into the binary: the one zone every local date
+/// and time in Homeward is read or written in.
+pub fn london() -> TimeZone {
     // The bundled database always has Europe/London; fall back to a fixed GMT zone only so that
     // this constructor cannot panic (a test asserts the real zone is used).
     TimeZoneDatabase::bundled()

@@ -88,7 +88,7 @@ impl<'c> Engine<'c> {
     /// As [`Engine::evaluate_with_next_change`], and also every obligation that an event has
     /// already discharged, with the instant of that discharge: the whole record of what the
     /// protocols asked of the file up to `now`, which the case store keeps so that an obligation
-    /// met keeps its identity and the time it was met (compliance and charts count from it).
+    /// met keeps its identity and the time it was met (the charts count from it).
     /// A recurring obligation is never met: each discharge moves its deadline on.
     pub fn evaluate_record(&self, timeline: &Timeline, now: Timestamp) -> Record {
         let (evaluation, met) = self.run(timeline, now, true);

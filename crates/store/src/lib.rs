@@ -9,6 +9,10 @@
 //! transaction) into a [`ChildPlan`] — obligations, the state of each episode, who may see the
 //! child, when to look again — and the store writes the change, the plan and the audit rows in
 //! one transaction, or nothing.
+//!
+//! A bound `LIMIT` is always written `LIMIT CAST($n AS BIGINT)`: SQLite (3.51) plans with the
+//! value of a bare bound `LIMIT` and so re-prepares the statement every time it runs with a new
+//! binding, which cost a third of a list page's time; a cast is planned once.
 
 mod accounts;
 pub mod audit;
@@ -363,8 +367,9 @@ pub trait Lists: Send + Sync {
     async fn child_episodes(&self, child: ChildId) -> Result<Vec<EpisodeRow>>;
     /// One episode as the lists show it.
     async fn episode_status(&self, episode: EpisodeId) -> Result<Option<EpisodeRow>>;
-    /// Episodes of children an authority may see that were open at any time in
-    /// `[from, to)` (missing at `from`, or started before `to`), by start.
+    /// Episodes of children an authority may see in which the child was missing at some
+    /// instant from `from` to `to` (missing since `to` or earlier, and not found before
+    /// `from`), highest risk first, then by child name.
     async fn episodes_between(
         &self,
         authority: AuthorityId,

@@ -126,12 +126,18 @@ impl DueWindow {
     }
 }
 
-/// The `LIKE` pattern of a name search, with `%`, `_` and `\` taken literally. The query folds
-/// its case with the database's `LOWER`, as it folds the names': SQLite's folds only ASCII
-/// letters, so a pattern folded here (every letter) would miss `Élodie` searched as written.
+/// A name as the children list sorts and searches it: in lower case, every letter (Unicode), so
+/// `élodie` finds `Élodie` on both backends; the databases' own `LOWER` differ (SQLite's folds
+/// only ASCII letters).
+pub(crate) fn name_key(name: &str) -> String {
+    name.to_lowercase()
+}
+
+/// The `LIKE` pattern of a name search against [`name_key`]s, with `%`, `_` and `\` taken
+/// literally.
 pub(crate) fn name_pattern(search: &str) -> String {
     let mut p = String::from("%");
-    for c in search.chars() {
+    for c in name_key(search).chars() {
         if matches!(c, '%' | '_' | '\\') {
             p.push('\\');
         }
@@ -191,7 +197,7 @@ macro_rules! impl_lists {
         /// One window of a queue, a page of it.
         async fn queue_rows(pool: &sqlx::Pool<<$conn as sqlx::Connection>::Database>, f: &crate::QueueFilter) -> Result<Vec<crate::QueueRow>> {
             let select = format!("SELECT {OBLIGATION_COLUMNS}, c.name AS child_name FROM obligations o JOIN children c ON c.id = o.child_id");
-            queue_query(f, &select, " ORDER BY {order} LIMIT $2 OFFSET $3")
+            queue_query(f, &select, " ORDER BY {order} LIMIT CAST($2 AS BIGINT) OFFSET $3")
                 .fetch_all(pool)
                 .await?
                 .iter()
@@ -211,11 +217,11 @@ macro_rules! impl_lists {
         #[async_trait::async_trait]
         impl crate::Lists for $store {
             async fn children_page(&self, authority: AuthorityId, search: Option<&str>, limit: i64, offset: i64) -> Result<Vec<crate::ChildRow>> {
-                let filter = if search.is_some() { " AND LOWER(v.child_name) LIKE LOWER($4) ESCAPE '\\'" } else { "" };
+                let filter = if search.is_some() { " AND v.name_key LIKE $4 ESCAPE '\\'" } else { "" };
                 let sql = format!(
                     "SELECT c.id, c.version, c.name, c.dob, c.facts, c.created_at, c.updated_at, COALESCE(s.episodes, 0) AS episodes, COALESCE(s.missing, 0) AS missing \
                      FROM child_visibility v JOIN children c ON c.id = v.child_id LEFT JOIN child_status s ON s.child_id = v.child_id \
-                     WHERE v.authority_id = $1{filter} ORDER BY v.child_name, v.child_id LIMIT $2 OFFSET $3"
+                     WHERE v.authority_id = $1{filter} ORDER BY v.name_key, v.child_id LIMIT CAST($2 AS BIGINT) OFFSET $3"
                 );
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(authority).bind(limit).bind(offset);
                 if let Some(s) = search {
@@ -269,7 +275,7 @@ macro_rules! impl_lists {
                     "SELECT {EPISODE_STATUS_COLUMNS} FROM episode_status s \
                      CROSS JOIN child_visibility v CROSS JOIN children c \
                      WHERE s.missing = 1 AND v.authority_id = $1 AND v.child_id = s.child_id AND c.id = s.child_id \
-                     ORDER BY s.risk_rank, s.since, s.episode_id LIMIT $2 OFFSET $3"
+                     ORDER BY s.risk_rank, s.since, s.episode_id LIMIT CAST($2 AS BIGINT) OFFSET $3"
                 )))
                 .bind(authority)
                 .bind(limit)
@@ -311,7 +317,7 @@ macro_rules! impl_lists {
                      JOIN child_visibility v ON v.child_id = s.child_id AND v.authority_id = $1 \
                      JOIN children c ON c.id = s.child_id \
                      WHERE s.since <= $3 AND (s.found_at IS NULL OR s.found_at >= $2) \
-                     ORDER BY s.risk_rank, c.name, s.episode_id"
+                     ORDER BY s.risk_rank, v.name_key, s.episode_id"
                 )))
                 .bind(authority)
                 .bind(from)
@@ -331,7 +337,7 @@ macro_rules! impl_lists {
                      FROM meeting_actions a CROSS JOIN meetings m CROSS JOIN episodes e CROSS JOIN child_visibility v CROSS JOIN children c \
                      WHERE a.done_at IS NULL AND m.id = a.meeting_id AND e.id = m.episode_id \
                      AND v.authority_id = $1 AND v.child_id = e.child_id AND c.id = e.child_id \
-                     ORDER BY CASE WHEN a.due_at IS NULL THEN 1 ELSE 0 END, a.due_at, a.id LIMIT $2",
+                     ORDER BY CASE WHEN a.due_at IS NULL THEN 1 ELSE 0 END, a.due_at, a.id LIMIT CAST($2 AS BIGINT)",
                 )
                 .bind(authority)
                 .bind(limit)
@@ -410,7 +416,7 @@ macro_rules! impl_lists {
             }
 
             async fn child_ids(&self, after: ChildId, limit: i64) -> Result<Vec<ChildId>> {
-                sqlx::query("SELECT id FROM children WHERE id > $1 ORDER BY id LIMIT $2")
+                sqlx::query("SELECT id FROM children WHERE id > $1 ORDER BY id LIMIT CAST($2 AS BIGINT)")
                     .bind(after)
                     .bind(limit)
                     .fetch_all(&self.pool)
@@ -422,7 +428,7 @@ macro_rules! impl_lists {
 
             async fn children_without_lists(&self, limit: i64) -> Result<Vec<ChildId>> {
                 sqlx::query(
-                    "SELECT c.id FROM children c WHERE NOT EXISTS (SELECT 1 FROM child_status s WHERE s.child_id = c.id) ORDER BY c.id LIMIT $1",
+                    "SELECT c.id FROM children c WHERE NOT EXISTS (SELECT 1 FROM child_status s WHERE s.child_id = c.id) ORDER BY c.id LIMIT CAST($1 AS BIGINT)",
                 )
                 .bind(limit)
                 .fetch_all(&self.pool)
@@ -439,11 +445,17 @@ pub(crate) use impl_lists;
 
 #[cfg(test)]
 mod tests {
-    use super::name_pattern;
+    use super::{name_key, name_pattern};
 
     #[test]
-    fn a_name_search_takes_wildcards_literally() {
-        assert_eq!(name_pattern("Ann"), "%Ann%");
-        assert_eq!(name_pattern("50%_x\\"), "%50\\%\\_x\\\\%");
+    fn a_name_search_takes_wildcards_literally_and_ignores_case() {
+        assert_eq!(name_pattern("Ann"), "%ann%");
+        assert_eq!(name_pattern("50%_X\\"), "%50\\%\\_x\\\\%");
+    }
+
+    #[test]
+    fn names_are_folded_letter_by_letter_beyond_ascii() {
+        assert_eq!(name_key("Élodie ØRSTED"), "élodie ørsted");
+        assert_eq!(name_pattern("élodie"), "%élodie%");
     }
 }

@@ -143,7 +143,7 @@ macro_rules! impl_outbox {
             }
 
             async fn due_children(&self, now: Instant, limit: i64) -> Result<Vec<ChildId>> {
-                sqlx::query("SELECT child_id FROM child_schedule WHERE next_check <= $1 ORDER BY next_check, child_id LIMIT $2")
+                sqlx::query("SELECT child_id FROM child_schedule WHERE next_check <= $1 ORDER BY next_check, child_id LIMIT CAST($2 AS BIGINT)")
                     .bind(now)
                     .bind(limit)
                     .fetch_all(&self.pool)
@@ -211,7 +211,7 @@ macro_rules! impl_outbox {
                 let mut tx = self.begin_write().await?;
                 let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "{OUTBOX} WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until <= $1) \
-                     ORDER BY next_attempt_at, id LIMIT $2"
+                     ORDER BY next_attempt_at, id LIMIT CAST($2 AS BIGINT)"
                 )))
                 .bind(now)
                 .bind(limit)
@@ -260,7 +260,7 @@ macro_rules! impl_outbox {
 
             async fn reescalations_due(&self, now: Instant, limit: i64) -> Result<Vec<OutboxRecord>> {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "{OUTBOX} WHERE reescalate_at <= $1 AND acknowledged_at IS NULL ORDER BY reescalate_at, id LIMIT $2"
+                    "{OUTBOX} WHERE reescalate_at <= $1 AND acknowledged_at IS NULL ORDER BY reescalate_at, id LIMIT CAST($2 AS BIGINT)"
                 )))
                 .bind(now)
                 .bind(limit)
@@ -309,7 +309,7 @@ macro_rules! impl_outbox {
 
             async fn notifications(&self, authority_id: AuthorityId, status: Option<MessageStatus>, limit: i64) -> Result<Vec<OutboxRecord>> {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "{OUTBOX} WHERE authority_id = $1 AND ($2 = '' OR status = $2) ORDER BY id DESC LIMIT $3"
+                    "{OUTBOX} WHERE authority_id = $1 AND ($2 = '' OR status = $2) ORDER BY id DESC LIMIT CAST($3 AS BIGINT)"
                 )))
                 .bind(authority_id)
                 .bind(status.map_or("", |s| s.as_str()))

@@ -29,26 +29,39 @@ pub(crate) fn plan_all(
         .collect()
 }
 
-/// Refuses a plan that updates an obligation other than the child's own stored ones: the
-/// upsert that writes updates would otherwise insert a row under an ID the store never gave
-/// (one PostgreSQL's identity sequence would hand out again later), or skip another child's
-/// obligation while writing the rest of the plan.
+/// Refuses a plan that updates an obligation other than the child's own stored ones, or that
+/// gives a stored obligation another identity. The upsert that writes updates would otherwise
+/// insert a row under an ID the store never gave (one PostgreSQL's identity sequence would hand
+/// out again later) or skip another child's obligation while writing the rest of the plan; and
+/// it leaves an obligation's episode, rule and share as they were, so an ID always names the
+/// same duty of the same episode.
 pub(crate) fn check_plan(
     child: ChildId,
     stored: &[ObligationRecord],
     plan: &ChildPlan,
 ) -> Result<(), StoreError> {
-    let own: std::collections::HashSet<_> = stored.iter().map(|o| o.id).collect();
-    match plan
-        .obligations
-        .iter()
-        .find_map(|(id, _)| id.filter(|id| !own.contains(id)))
-    {
-        Some(id) => Err(StoreError::Constraint(format!(
-            "obligation {id} is not an obligation of child {child}"
-        ))),
-        None => Ok(()),
+    let own: std::collections::HashMap<_, _> =
+        stored.iter().map(|o| (o.id, &o.obligation)).collect();
+    for (id, o) in &plan.obligations {
+        let Some(id) = id else { continue };
+        match own.get(id) {
+            None => {
+                return Err(StoreError::Evaluation(format!(
+                    "obligation {id} is not an obligation of child {child}"
+                )));
+            }
+            Some(was)
+                if (was.episode_id, &was.rule, was.share) != (o.episode_id, &o.rule, o.share) =>
+            {
+                return Err(StoreError::Evaluation(format!(
+                    "obligation {id} is {} of episode {}, not {} of episode {}",
+                    was.rule, was.episode_id, o.rule, o.episode_id
+                )));
+            }
+            Some(_) => {}
+        }
     }
+    Ok(())
 }
 
 /// The sort rank of a risk grading on Missing now: high first, ungraded last.
@@ -192,21 +205,22 @@ macro_rules! impl_write {
                 }
                 q.execute(&mut *conn).await?;
             }
-            let visible: Vec<(AuthorityId, ChildId, &str)> = files
+            let visible: Vec<(AuthorityId, ChildId, String)> = files
                 .iter()
                 .zip(plans)
                 .flat_map(|(f, p)| {
                     let mut to = p.visible_to.clone();
                     to.sort();
                     to.dedup();
-                    to.into_iter().map(move |a| (a, f.child.id, f.child.name.as_str()))
+                    let key = crate::lists::name_key(&f.child.name);
+                    to.into_iter().map(move |a| (a, f.child.id, key.clone()))
                 })
                 .collect();
             for chunk in visible.chunks(rows_per(3)) {
-                let sql = format!("INSERT INTO child_visibility (authority_id, child_id, child_name) VALUES {}", PH.values(1, chunk.len(), 3));
+                let sql = format!("INSERT INTO child_visibility (authority_id, child_id, name_key) VALUES {}", PH.values(1, chunk.len(), 3));
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for (a, c, name) in chunk {
-                    q = q.bind(*a).bind(*c).bind(*name);
+                    q = q.bind(*a).bind(*c).bind(name.as_str());
                 }
                 q.execute(&mut *conn).await?;
             }
@@ -250,3 +264,82 @@ macro_rules! impl_write {
 }
 
 pub(crate) use impl_write;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AuthorityId, EpisodeId, Instant, NewObligation, ObligationId};
+
+    fn duty(episode: i64, rule: &str) -> NewObligation {
+        NewObligation {
+            episode_id: EpisodeId(episode),
+            authority_id: AuthorityId(1),
+            rule: rule.into(),
+            share: None,
+            owner_role: None,
+            action: "Hold a strategy meeting".into(),
+            citation: "Protocol 4.1".into(),
+            activation: Instant::from_micros(0),
+            due: Some(Instant::from_micros(3_600_000_000)),
+            met_at: None,
+            ended: None,
+            ended_at: None,
+        }
+    }
+
+    fn stored(id: i64, episode: i64, rule: &str) -> ObligationRecord {
+        ObligationRecord {
+            id: ObligationId(id),
+            child_id: ChildId(7),
+            obligation: duty(episode, rule),
+            computed_at: Instant::from_micros(0),
+        }
+    }
+
+    fn plan(obligations: Vec<(Option<ObligationId>, NewObligation)>) -> ChildPlan {
+        ChildPlan {
+            obligations,
+            ..ChildPlan::default()
+        }
+    }
+
+    #[test]
+    fn a_plan_may_move_the_deadline_of_its_own_obligation_or_add_new_ones() {
+        let mut moved = duty(3, "X-STRAT");
+        moved.due = Some(Instant::from_micros(7_200_000_000));
+        let p = plan(vec![
+            (Some(ObligationId(11)), moved),
+            (None, duty(3, "X-RHI")),
+        ]);
+        assert!(check_plan(ChildId(7), &[stored(11, 3, "X-STRAT")], &p).is_ok());
+    }
+
+    #[test]
+    fn a_plan_naming_another_childs_obligation_is_refused() {
+        let p = plan(vec![(Some(ObligationId(12)), duty(3, "X-STRAT"))]);
+        let refused =
+            check_plan(ChildId(7), &[stored(11, 3, "X-STRAT")], &p).map_err(|e| e.to_string());
+        assert_eq!(
+            refused,
+            Err("evaluation failed: obligation 12 is not an obligation of child 7".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_plan_giving_an_obligation_another_rule_or_episode_is_refused() {
+        let stored = [stored(11, 3, "X-STRAT")];
+        for other in [duty(3, "X-RHI"), duty(4, "X-STRAT")] {
+            let refused = check_plan(
+                ChildId(7),
+                &stored,
+                &plan(vec![(Some(ObligationId(11)), other)]),
+            )
+            .map_err(|e| e.to_string());
+            assert!(
+                refused.as_ref().is_err_and(|e| e
+                    .starts_with("evaluation failed: obligation 11 is X-STRAT of episode 3, not ")),
+                "{refused:?}"
+            );
+        }
+    }
+}

@@ -134,7 +134,7 @@ async fn story(b: Backing) -> TestResult {
             Ok((p, vec![message(n, ada.id, "t2", "c@example.invalid", 0)]))
         };
     let r = store.schedule_child(ada.id, t(8), &half).await;
-    assert!(matches!(r, Err(StoreError::Constraint(_))), "{r:?}");
+    assert!(matches!(r, Err(StoreError::Evaluation(_))), "{r:?}");
     assert_eq!(committed(store, ada.id, &all).await?, before);
     assert_eq!(store.notifications(n, None, 100).await?, outbox_before);
     assert_eq!(store.due_children(t(8), 10).await?, [ada.id], "still due");

@@ -321,7 +321,7 @@ async fn story(b: Backing) -> TestResult {
     for target in [first.id, ObligationId(999_999)] {
         let r = store.recompute(&[ben.id], t(12), &hijack(target)).await;
         assert!(
-            matches!(r, Err(StoreError::Constraint(_))),
+            matches!(r, Err(StoreError::Evaluation(_))),
             "{target}: {r:?}"
         );
         assert_eq!(committed(store, ada.id, &all).await?, ada_before);

@@ -1,6 +1,7 @@
 //! Homeward's HTTP layer: the JSON API under `/api/v1`, described by OpenAPI 3.1 at
 //! `/api/openapi.json` with a vendored Swagger UI at `/api/docs`, and the caseworker pages.
-//! Only this crate knows HTTP, the API's JSON shapes and HTML; every use case is a command or
+//! Only this crate serves HTTP and knows the API's JSON shapes and HTML (the worker only posts
+//! webhooks); every use case is a command or
 //! query of the casework layer, which the handlers call and whose errors they map to HTTP once.
 
 pub mod ack;

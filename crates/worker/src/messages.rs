@@ -1,6 +1,7 @@
 //! What is said to whom: the messages an evaluation, an unacknowledged message, the 08:00 list
 //! or a dead letter give rise to, each addressed through the authority's routing and keyed by
-//! stable fields only (never row IDs, which change when obligations are recomputed).
+//! stable fields only (authority, child, episode, rule, instant, kind, level, recipient), never
+//! obligation or outbox row IDs, so a replay after a crash finds the same keys.
 
 use casework::evaluation::{Evaluated, open_obligation};
 use casework::records::{

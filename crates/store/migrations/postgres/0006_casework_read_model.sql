@@ -16,19 +16,22 @@ CREATE INDEX obligations_episode ON obligations(episode_id);
 CREATE INDEX obligations_rule_due ON obligations(authority_id, rule, due);
 
 -- Who may see each child: the access rule's answer, written with every change to the child.
--- The name is the children list's sort key.
+-- `name_key` is the child's name in lower case (Unicode, as the casework layer folds it): what
+-- the children list sorts by and a name search matches, compared byte by byte ("C") as SQLite
+-- compares it, so both backends list and find the same children whatever the server's locale.
 CREATE TABLE child_visibility (
     authority_id BIGINT NOT NULL REFERENCES authorities(id),
     child_id BIGINT NOT NULL REFERENCES children(id),
-    child_name TEXT NOT NULL,
+    name_key TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (authority_id, child_id)
 );
-CREATE INDEX child_visibility_name ON child_visibility(authority_id, child_name, child_id);
+CREATE INDEX child_visibility_name ON child_visibility(authority_id, name_key, child_id);
 CREATE INDEX child_visibility_child ON child_visibility(child_id);
--- Until the casework layer rewrites them, the same rule as before: current responsible and host
+-- Until the casework layer rewrites them (the server and worker replan, at start, every child
+-- whose lists were never written), the same rule as before: current responsible and host
 -- authorities, and the responsible, host and finder authorities of every episode.
-INSERT INTO child_visibility (authority_id, child_id, child_name)
-SELECT DISTINCT a.authority_id, a.child_id, c.name FROM (
+INSERT INTO child_visibility (authority_id, child_id, name_key)
+SELECT DISTINCT a.authority_id, a.child_id, LOWER(c.name) FROM (
     SELECT responsible_authority_id AS authority_id, child_id FROM placements WHERE ends_on IS NULL
     UNION SELECT host_authority_id, child_id FROM placements WHERE ends_on IS NULL
     UNION SELECT responsible_authority_id, child_id FROM episodes

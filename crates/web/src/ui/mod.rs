@@ -1,6 +1,6 @@
 //! The caseworker pages: server-rendered HTML (askama templates in `templates/`) in the GOV.UK
-//! Design System style, working without JavaScript. Every read and write goes through the same
-//! services as the API: `access` for children, the store, and the engine for obligations.
+//! Design System style, working without JavaScript. Every read and write is a command or query
+//! of the casework layer, the same ones the API calls.
 
 mod assets;
 mod child;

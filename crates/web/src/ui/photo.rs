@@ -1,5 +1,5 @@
 //! Photos of a child (Philomena profile): upload (JPEG or PNG, checked by their first bytes, at
-//! most 5 MB, with the day taken), serve through `access` (audited), and warn when the latest is
+//! most 5 MB, with the day taken), serve through the casework layer's access check (audited), and warn when the latest is
 //! more than 3 months old, by the protocol calendar's month arithmetic.
 
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
@@ -46,7 +46,7 @@ pub async fn info(state: &AppState, scope: &ChildScope<'_>) -> Result<Option<Pho
         }))
 }
 
-/// `GET /children/{id}/photo`: the latest photo, read through `access` and audited.
+/// `GET /children/{id}/photo`: the latest photo, read through the access check and audited.
 pub async fn get(
     State(state): State<AppState>,
     viewer: Viewer,
