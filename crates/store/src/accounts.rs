@@ -68,7 +68,7 @@ macro_rules! impl_accounts {
                     .bind(user_id)
                     .bind(label)
                     .bind(now)
-                    .execute(&self.pool)
+                    .execute(self.write_pool())
                     .await?;
                 Ok(())
             }
@@ -90,7 +90,7 @@ macro_rules! impl_accounts {
                     .bind(user_id)
                     .bind(csrf)
                     .bind(expires_at)
-                    .execute(&self.pool)
+                    .execute(self.write_pool())
                     .await?;
                 Ok(())
             }
@@ -124,7 +124,7 @@ macro_rules! impl_accounts {
             }
 
             async fn delete_session(&self, id_hash: &str) -> Result<()> {
-                sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&self.pool).await?;
+                sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(self.write_pool()).await?;
                 Ok(())
             }
         }

@@ -268,14 +268,14 @@ macro_rules! impl_lists {
             }
 
             async fn missing_now(&self, authority: AuthorityId, limit: i64, offset: i64) -> Result<Vec<crate::EpisodeRow>> {
-                // Read in the board's index order, each episode's child checked for the authority:
-                // a page stops reading once it has its rows, however many children the
-                // authority has (CROSS JOIN keeps SQLite's join order; PostgreSQL plans it alike).
+                // One range of the authority's own board rows, in its key's order: a page reads
+                // the rows it shows, however many children the partnership has (CROSS JOIN keeps
+                // SQLite's join order; PostgreSQL plans it alike).
                 sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT {EPISODE_STATUS_COLUMNS} FROM episode_status s \
-                     CROSS JOIN child_visibility v CROSS JOIN children c \
-                     WHERE s.missing = 1 AND v.authority_id = $1 AND v.child_id = s.child_id AND c.id = s.child_id \
-                     ORDER BY s.risk_rank, s.since, s.episode_id LIMIT CAST($2 AS BIGINT) OFFSET $3"
+                    "SELECT {EPISODE_STATUS_COLUMNS} FROM missing_board b \
+                     CROSS JOIN episode_status s CROSS JOIN children c \
+                     WHERE b.authority_id = $1 AND s.episode_id = b.episode_id AND c.id = b.child_id \
+                     ORDER BY b.risk_rank, b.since, b.episode_id LIMIT CAST($2 AS BIGINT) OFFSET $3"
                 )))
                 .bind(authority)
                 .bind(limit)

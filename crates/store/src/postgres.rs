@@ -36,6 +36,11 @@ impl PostgresStore {
         Ok(self.pool.begin().await?)
     }
 
+    /// Where a single-statement write runs.
+    fn write_pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     /// A consistent copy of a PostgreSQL database is `pg_dump`'s job (it reads one snapshot
     /// while the server keeps working); `homeward backup` runs it for PostgreSQL URLs.
     async fn backup(&self, _path: &Path) -> Result<()> {

@@ -10,7 +10,12 @@ use sqlx::{SqliteConnection, SqlitePool};
 /// The SQLite implementation of the repository.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
+    /// Readers.
     pool: SqlitePool,
+    /// The one writer connection: writers queue for it here, in turn, where on connections of
+    /// their own they would meet SQLite's write lock and sleep and poll in its busy handler
+    /// (tens of milliseconds at a time, with every page waiting for its audit row to commit).
+    writer: SqlitePool,
     /// The database file (the bulk reader opens its own connection to it).
     path: std::path::PathBuf,
     /// Wakes the scheduler after obligations change (issue 5).
@@ -29,24 +34,36 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        // A local file's connection does not go stale: no ping before each use.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .test_before_acquire(false)
+            .connect_with(options.clone())
+            .await?;
+        MIGRATOR
+            .run(&writer)
+            .await
+            .map_err(|e| crate::StoreError::Database(e.into()))?;
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .test_before_acquire(false)
             .connect_with(options)
             .await?;
-        MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(|e| crate::StoreError::Database(e.into()))?;
         Ok(Self {
             pool,
+            writer,
             path: path.to_path_buf(),
             schedule_changed: Default::default(),
         })
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Where a single-statement write runs.
+    fn write_pool(&self) -> &SqlitePool {
+        &self.writer
     }
 
     /// `VACUUM INTO` writes a consistent, compacted copy while readers and writers carry on.

@@ -180,7 +180,7 @@ macro_rules! impl_write {
 
             // The lists' state of each episode and child, and who may see each child.
             let list = PH.list(1, ids.len());
-            for table in ["episode_status", "child_visibility"] {
+            for table in ["missing_board", "episode_status", "child_visibility"] {
                 bind_ids(format!("DELETE FROM {table} WHERE child_id IN ({list})"), &ids).execute(&mut *conn).await?;
             }
             let statuses: Vec<&EpisodeStatus> = plans.iter().flat_map(|p| &p.episodes).collect();
@@ -205,15 +205,21 @@ macro_rules! impl_write {
                 }
                 q.execute(&mut *conn).await?;
             }
-            let visible: Vec<(AuthorityId, ChildId, String)> = files
+            let audiences: Vec<Vec<AuthorityId>> = plans
                 .iter()
-                .zip(plans)
-                .flat_map(|(f, p)| {
+                .map(|p| {
                     let mut to = p.visible_to.clone();
                     to.sort();
                     to.dedup();
+                    to
+                })
+                .collect();
+            let visible: Vec<(AuthorityId, ChildId, String)> = files
+                .iter()
+                .zip(&audiences)
+                .flat_map(|(f, to)| {
                     let key = crate::lists::name_key(&f.child.name);
-                    to.into_iter().map(move |a| (a, f.child.id, key.clone()))
+                    to.iter().map(move |a| (*a, f.child.id, key.clone()))
                 })
                 .collect();
             for chunk in visible.chunks(rows_per(3)) {
@@ -221,6 +227,33 @@ macro_rules! impl_write {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for (a, c, name) in chunk {
                     q = q.bind(*a).bind(*c).bind(name.as_str());
+                }
+                q.execute(&mut *conn).await?;
+            }
+            // Missing now, once for each authority that may see the child.
+            let board: Vec<(AuthorityId, &EpisodeStatus)> = plans
+                .iter()
+                .zip(&audiences)
+                .flat_map(|(p, to)| {
+                    p.episodes
+                        .iter()
+                        .filter(|s| s.missing)
+                        .flat_map(move |s| to.iter().map(move |a| (*a, s)))
+                })
+                .collect();
+            for chunk in board.chunks(rows_per(5)) {
+                let sql = format!(
+                    "INSERT INTO missing_board (authority_id, risk_rank, since, episode_id, child_id) VALUES {}",
+                    PH.values(1, chunk.len(), 5)
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (a, s) in chunk {
+                    q = q
+                        .bind(*a)
+                        .bind(crate::write::risk_rank(s.risk))
+                        .bind(s.since)
+                        .bind(s.episode_id)
+                        .bind(s.child_id);
                 }
                 q.execute(&mut *conn).await?;
             }

@@ -52,10 +52,20 @@ CREATE TABLE episode_status (
     next_rule TEXT
 );
 CREATE INDEX episode_status_child ON episode_status(child_id);
-CREATE INDEX episode_status_missing ON episode_status(child_id) WHERE missing = 1;
--- Missing now in its own order (highest risk, then longest missing).
-CREATE INDEX episode_status_board ON episode_status(risk_rank, since, episode_id) WHERE missing = 1;
 CREATE INDEX episode_status_found ON episode_status(found_at);
+
+-- Missing now, for each authority that may see the child: one row per authority and episode in
+-- which the child is missing, in the board's order (highest risk, then longest missing), so an
+-- authority's page is one range of its own rows however many children the partnership has.
+CREATE TABLE missing_board (
+    authority_id INTEGER NOT NULL REFERENCES authorities(id),
+    risk_rank INTEGER NOT NULL,
+    since INTEGER NOT NULL,
+    episode_id INTEGER NOT NULL REFERENCES episodes(id),
+    child_id INTEGER NOT NULL REFERENCES children(id),
+    PRIMARY KEY (authority_id, risk_rank, since, episode_id)
+) WITHOUT ROWID;
+CREATE INDEX missing_board_child ON missing_board(child_id);
 
 -- Per child: episodes and whether missing now, for the children list.
 CREATE TABLE child_status (
